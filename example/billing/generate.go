@@ -1,0 +1,3 @@
+package billing
+
+//go:generate go run github.com/tenantgen/tenantgen/cmd/tenantgen

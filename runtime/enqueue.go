@@ -1,0 +1,186 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tenantgen/tenantgen/internal/names"
+)
+
+// TaskID identifies one enqueued task.
+type TaskID string
+
+// Enqueuer puts tasks on a queue. Generated Enqueue functions take one, so
+// callers can pass the App, a transaction-bound enqueuer or a test double.
+type Enqueuer interface {
+	// Enqueue queues req and returns the new task's ID.
+	Enqueue(ctx context.Context, req Request) (TaskID, error)
+}
+
+// Request is one task ready for an Enqueuer: its name and JSON-encoded
+// arguments, with the task's settings merged with the caller's options. A zero
+// field means "use the default".
+type Request struct {
+	Name    string        // task name
+	Args    []byte        // JSON-encoded arguments
+	Tenant  string        // tenant ID; empty only for a public task
+	Queue   string        // queue name
+	Retries int           // retries after a failed attempt, or NoRetries
+	Timeout time.Duration // bound on each attempt
+	Unique  time.Duration // dedup window for the same task, tenant and arguments
+	RunAt   time.Time     // earliest start; zero means now
+}
+
+// ErrNoTenant is returned when a task that is not public is enqueued without
+// a tenant in the context or a ForTenant option.
+var ErrNoTenant = errors.New("runtime: no tenant: set one with runtime.WithTenant(ctx, id) or runtime.ForTenant(id), or mark the task public")
+
+// newRequest builds the Request for a task with settings spec and encoded
+// arguments args, taking the tenant from ctx and applying opts in order.
+func newRequest(ctx context.Context, spec TaskSpec, args []byte, opts []EnqueueOption) (Request, error) {
+	req := Request{
+		Name:    spec.Name,
+		Args:    args,
+		Queue:   spec.Queue,
+		Retries: spec.Retries,
+		Timeout: spec.Timeout,
+		Unique:  spec.Unique,
+	}
+	if !spec.Public {
+		req.Tenant, _ = tenantID(ctx)
+	}
+	for _, o := range opts {
+		if err := o.apply(&req); err != nil {
+			return Request{}, fmt.Errorf("runtime: enqueue task %q: %w", spec.Name, err)
+		}
+	}
+	switch {
+	case spec.Public && req.Tenant != "":
+		return Request{}, fmt.Errorf("runtime: enqueue task %q: the task is public and runs without a tenant; drop the ForTenant(%q) option", spec.Name, req.Tenant)
+	case !spec.Public && req.Tenant == "":
+		return Request{}, fmt.Errorf("enqueue task %q: %w", spec.Name, ErrNoTenant)
+	}
+	return req, nil
+}
+
+// EnqueueOption changes how one task is enqueued. Options are values, so they
+// can be printed and compared in tests.
+type EnqueueOption interface {
+	// String describes the option in Go syntax, e.g. `runtime.Queue("billing")`.
+	String() string
+
+	apply(*Request) error
+}
+
+type queueOption string
+
+// Queue enqueues the task on the named queue instead of the task's own.
+func Queue(name string) EnqueueOption { return queueOption(name) }
+
+func (o queueOption) String() string { return fmt.Sprintf("runtime.Queue(%q)", string(o)) }
+
+func (o queueOption) apply(r *Request) error {
+	if err := names.CheckQueue(string(o)); err != nil {
+		return err
+	}
+	r.Queue = string(o)
+	return nil
+}
+
+type retriesOption int
+
+// Retries sets how many times the task is retried after a failed attempt;
+// 0 means never.
+func Retries(n int) EnqueueOption { return retriesOption(n) }
+
+func (o retriesOption) String() string { return fmt.Sprintf("runtime.Retries(%d)", int(o)) }
+
+func (o retriesOption) apply(r *Request) error {
+	switch {
+	case o < 0:
+		return fmt.Errorf("negative retry count %d", int(o))
+	case o == 0:
+		r.Retries = NoRetries
+	default:
+		r.Retries = int(o)
+	}
+	return nil
+}
+
+type timeoutOption time.Duration
+
+// Timeout bounds each attempt of the task.
+func Timeout(d time.Duration) EnqueueOption { return timeoutOption(d) }
+
+func (o timeoutOption) String() string { return fmt.Sprintf("runtime.Timeout(%v)", time.Duration(o)) }
+
+func (o timeoutOption) apply(r *Request) error {
+	if o <= 0 {
+		return fmt.Errorf("timeout %v is not positive", time.Duration(o))
+	}
+	r.Timeout = time.Duration(o)
+	return nil
+}
+
+type uniqueOption time.Duration
+
+// Unique makes enqueueing the same task for the same tenant with the same
+// arguments a no-op for d.
+func Unique(d time.Duration) EnqueueOption { return uniqueOption(d) }
+
+func (o uniqueOption) String() string { return fmt.Sprintf("runtime.Unique(%v)", time.Duration(o)) }
+
+func (o uniqueOption) apply(r *Request) error {
+	if o <= 0 {
+		return fmt.Errorf("unique window %v is not positive", time.Duration(o))
+	}
+	r.Unique = time.Duration(o)
+	return nil
+}
+
+type atOption time.Time
+
+// At schedules the task to start no earlier than t.
+func At(t time.Time) EnqueueOption { return atOption(t) }
+
+func (o atOption) String() string {
+	return fmt.Sprintf("runtime.At(%s)", time.Time(o).Format(time.RFC3339Nano))
+}
+
+func (o atOption) apply(r *Request) error {
+	r.RunAt = time.Time(o)
+	return nil
+}
+
+type delayOption time.Duration
+
+// Delay schedules the task to start no earlier than d from now.
+func Delay(d time.Duration) EnqueueOption { return delayOption(d) }
+
+func (o delayOption) String() string { return fmt.Sprintf("runtime.Delay(%v)", time.Duration(o)) }
+
+func (o delayOption) apply(r *Request) error {
+	if o < 0 {
+		return fmt.Errorf("negative delay %v", time.Duration(o))
+	}
+	r.RunAt = time.Now().Add(time.Duration(o))
+	return nil
+}
+
+type tenantOption string
+
+// ForTenant enqueues the task for the tenant with the given ID, whatever
+// tenant the context carries.
+func ForTenant(id string) EnqueueOption { return tenantOption(id) }
+
+func (o tenantOption) String() string { return fmt.Sprintf("runtime.ForTenant(%q)", string(o)) }
+
+func (o tenantOption) apply(r *Request) error {
+	if o == "" {
+		return errors.New("empty tenant ID in ForTenant")
+	}
+	r.Tenant = string(o)
+	return nil
+}

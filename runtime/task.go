@@ -1,0 +1,119 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// NoCache, as TaskSpec.Cache, turns the tenant cache off for a task even when
+// the App's configuration sets a default TTL. The directive option cache=0
+// generates it.
+const NoCache time.Duration = -1
+
+// NoRetries, as TaskSpec.Retries, makes a failed task go straight to the dead
+// letter set even when the App's configuration sets a default retry count.
+// The directive option retries=0 generates it.
+const NoRetries = -1
+
+// TaskSpec holds the settings of a task. Generated code fills it from the
+// options of a //tenant:task directive; a zero field means "use the App's
+// default".
+type TaskSpec struct {
+	// Name is the task's stable name, stored with every queued task. It
+	// defaults to "<import path>.<Func>" in generated code; set it with the
+	// name= option to rename or move the function without orphaning tasks
+	// already in the queue.
+	Name string
+
+	// Queue is the queue the task is enqueued on.
+	Queue string
+
+	// Retries is the number of retries after a failed attempt, or NoRetries.
+	Retries int
+
+	// Timeout bounds each attempt; the task's ctx is cancelled when it expires.
+	Timeout time.Duration
+
+	// Cache is how long the worker may reuse a cached tenant record for this
+	// task, or NoCache.
+	Cache time.Duration
+
+	// DBs lists the aliases of the databases switched to the tenant's schema
+	// while the task runs.
+	DBs []string
+
+	// Unique, when positive, makes enqueueing the same task for the same
+	// tenant with the same arguments a no-op for that long.
+	Unique time.Duration
+
+	// Public marks a task that runs without a tenant, in the shared schema.
+	Public bool
+}
+
+// Definition is a task as a Registry and a worker see it: its settings, and a
+// way to run it from encoded arguments. *Task[T] implements it.
+type Definition interface {
+	// Spec returns the task's settings.
+	Spec() TaskSpec
+
+	// Run decodes args and calls the task's function.
+	Run(ctx context.Context, args []byte) error
+}
+
+// Task is a task whose function takes arguments of type T. T is encoded as
+// JSON on the queue. Generated code declares one Task per //tenant:task
+// function; the explicit type argument makes a stale declaration fail to
+// compile when the function's signature changes.
+type Task[T any] struct {
+	spec TaskSpec
+	fn   func(context.Context, T) error
+}
+
+// NewTask returns a task that runs fn with the given settings. Settings are
+// checked when the task is registered (see Registry.Register), so NewTask is
+// safe in package-level variable declarations.
+func NewTask[T any](spec TaskSpec, fn func(context.Context, T) error) *Task[T] {
+	spec.DBs = append([]string(nil), spec.DBs...)
+	return &Task[T]{spec: spec, fn: fn}
+}
+
+// Spec returns the task's settings.
+func (t *Task[T]) Spec() TaskSpec {
+	s := t.spec
+	s.DBs = append([]string(nil), s.DBs...)
+	return s
+}
+
+// Run decodes args as JSON into a T and calls the task's function with it.
+func (t *Task[T]) Run(ctx context.Context, args []byte) error {
+	var v T
+	if err := json.Unmarshal(args, &v); err != nil {
+		return fmt.Errorf("runtime: decode arguments of task %q: %w", t.spec.Name, err)
+	}
+	return t.fn(ctx, v)
+}
+
+// NewRequest encodes args and applies opts over the task's settings, giving
+// the Request that Enqueue would pass to an Enqueuer. Use it to build batches.
+func (t *Task[T]) NewRequest(ctx context.Context, args T, opts ...EnqueueOption) (Request, error) {
+	data, err := json.Marshal(args)
+	if err != nil {
+		return Request{}, fmt.Errorf("runtime: encode arguments of task %q: %w", t.spec.Name, err)
+	}
+	return newRequest(ctx, t.spec, data, opts)
+}
+
+// Enqueue encodes args and enqueues the task on e, for the tenant in ctx (see
+// WithTenant) unless an option says otherwise.
+func (t *Task[T]) Enqueue(ctx context.Context, e Enqueuer, args T, opts ...EnqueueOption) (TaskID, error) {
+	if e == nil {
+		return "", fmt.Errorf("runtime: enqueue task %q: nil Enqueuer", t.spec.Name)
+	}
+	req, err := t.NewRequest(ctx, args, opts...)
+	if err != nil {
+		return "", err
+	}
+	return e.Enqueue(ctx, req)
+}
