@@ -20,7 +20,7 @@ var sendInvoiceTask = runtime.NewTask[InvoiceArgs](runtime.TaskSpec{
 	DBs:     []string{"default", "replica"},
 }, SendInvoice)
 
-// EnqueueSendInvoice enqueues a SendInvoice task with args for the tenant in ctx.
+// EnqueueSendInvoice enqueues SendInvoice(ctx, args) for the tenant in ctx.
 // Options in opts override those of its //tenant:task directive.
 func EnqueueSendInvoice(ctx context.Context, e runtime.Enqueuer, args InvoiceArgs, opts ...runtime.EnqueueOption) (runtime.TaskID, error) {
 	return sendInvoiceTask.Enqueue(ctx, e, args, opts...)
@@ -35,7 +35,7 @@ var chargeCardTask = runtime.NewTask(runtime.TaskSpec{
 	return ChargeCard(ctx, p.customerID, p.cents)
 })
 
-// EnqueueChargeCard enqueues a ChargeCard task with the given parameters for the tenant in ctx.
+// EnqueueChargeCard enqueues ChargeCard(ctx, customerID, cents) for the tenant in ctx.
 // Options in opts override those of its //tenant:task directive.
 func EnqueueChargeCard(ctx context.Context, e runtime.Enqueuer, customerID string, cents int64, opts ...runtime.EnqueueOption) (runtime.TaskID, error) {
 	return chargeCardTask.Enqueue(ctx, e, chargeCardParams{customerID: customerID, cents: cents}, opts...)
@@ -68,7 +68,7 @@ var refreshRatesTask = runtime.NewTask(runtime.TaskSpec{
 	return RefreshRates(ctx)
 })
 
-// EnqueueRefreshRates enqueues a RefreshRates task; it runs without a tenant, in the shared schema.
+// EnqueueRefreshRates enqueues RefreshRates(ctx), which runs without a tenant, in the shared schema.
 // Options in opts override those of its //tenant:task directive.
 func EnqueueRefreshRates(ctx context.Context, e runtime.Enqueuer, opts ...runtime.EnqueueOption) (runtime.TaskID, error) {
 	return refreshRatesTask.Enqueue(ctx, e, runtime.NoArgs{}, opts...)

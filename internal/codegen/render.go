@@ -140,32 +140,16 @@ func (g *generator) task(t *scan.Task) {
 }
 
 // stubDoc returns the doc comment of t's Enqueue function, one line per
-// element.
+// element: it shows the call the worker will make.
 func stubDoc(t *scan.Task) []string {
-	what := "with the given parameters"
-	switch {
-	case t.Struct:
-		what = "with " + paramNames(t)[0]
-	case len(t.Params) == 0:
-		what = ""
-	}
-	first := fmt.Sprintf("%s enqueues %s %s task", t.StubName(), article(t.Func), t.Func)
-	if what != "" {
-		first += " " + what
-	}
+	call := append([]string{"ctx"}, paramNames(t)...)
+	first := fmt.Sprintf("%s enqueues %s(%s)", t.StubName(), t.Func, strings.Join(call, ", "))
 	if t.Options.Public {
-		first += "; it runs without a tenant, in the shared schema."
+		first += ", which runs without a tenant, in the shared schema."
 	} else {
 		first += " for the tenant in ctx."
 	}
 	return []string{first, "Options in opts override those of its //tenant:task directive."}
-}
-
-func article(word string) string {
-	if strings.ContainsRune("AEIOUaeiou", rune(word[0])) {
-		return "an"
-	}
-	return "a"
 }
 
 // params emits the type that carries t's plain parameters and its JSON

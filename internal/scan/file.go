@@ -135,7 +135,7 @@ func (s *scanner) signature(p *packages.Package, fd *ast.FuncDecl, t *Task) bool
 		return false
 	}
 	sig := obj.Signature()
-	params := paramPositions(fd)
+	params, paramEnds := paramPositions(fd)
 	ok := true
 
 	if sig.Params().Len() == 0 || !isContext(sig.Params().At(0).Type()) {
@@ -143,7 +143,7 @@ func (s *scanner) signature(p *packages.Package, fd *ast.FuncDecl, t *Task) bool
 		got := "no parameters"
 		if sig.Params().Len() > 0 {
 			pos = params[0]
-			got = "first parameter of type " + types.TypeString(sig.Params().At(0).Type(), types.RelativeTo(p.Types))
+			got = "first parameter of type " + types.TypeString(sig.Params().At(0).Type(), qualifier(p.Types))
 		}
 		s.errorf(pos, "task function %s must take a context.Context as its first parameter; it has %s", name, got)
 		ok = false
@@ -153,7 +153,7 @@ func (s *scanner) signature(p *packages.Package, fd *ast.FuncDecl, t *Task) bool
 		ok = false
 	}
 	if r := sig.Results(); r.Len() != 1 || !types.Identical(r.At(0).Type(), errorType) {
-		pos := fd.Type.Pos()
+		pos := fd.Type.Params.End()
 		if fd.Type.Results != nil {
 			pos = fd.Type.Results.Pos()
 		}
@@ -162,7 +162,10 @@ func (s *scanner) signature(p *packages.Package, fd *ast.FuncDecl, t *Task) bool
 	}
 	for i := 1; i < sig.Params().Len(); i++ {
 		v := sig.Params().At(i)
-		if msg := s.paramProblem(p, v); msg != "" {
+		if isContext(v.Type()) && !ok {
+			continue // already reported: the context must come first
+		}
+		if msg := s.paramProblem(p, v, params[i], paramEnds[i]); msg != "" {
 			s.errorf(params[i], "task function %s: %s", name, msg)
 			ok = false
 			continue
@@ -182,18 +185,18 @@ func (s *scanner) signature(p *packages.Package, fd *ast.FuncDecl, t *Task) bool
 	return true
 }
 
-// paramPositions returns the position of each parameter of fd, in order.
-func paramPositions(fd *ast.FuncDecl) []token.Pos {
-	var list []token.Pos
+// paramPositions returns where each parameter of fd starts, and where its
+// declaration (name and type) ends, in order.
+func paramPositions(fd *ast.FuncDecl) (starts, ends []token.Pos) {
 	for _, field := range fd.Type.Params.List {
 		if len(field.Names) == 0 {
-			list = append(list, field.Pos())
+			starts, ends = append(starts, field.Pos()), append(ends, field.End())
 		}
 		for _, n := range field.Names {
-			list = append(list, n.Pos())
+			starts, ends = append(starts, n.Pos()), append(ends, field.End())
 		}
 	}
-	return list
+	return starts, ends
 }
 
 var errorType = types.Universe.Lookup("error").Type()

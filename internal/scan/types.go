@@ -2,6 +2,7 @@ package scan
 
 import (
 	"fmt"
+	"go/token"
 	"go/types"
 	"reflect"
 	"strings"
@@ -9,17 +10,22 @@ import (
 	"golang.org/x/tools/go/packages"
 )
 
-// paramProblem describes why parameter v of a task cannot be carried in a
-// queued task, or returns "".
-func (s *scanner) paramProblem(p *packages.Package, v *types.Var) string {
+// paramProblem describes why parameter v of a task, declared between start
+// and end, cannot be carried in a queued task, or returns "".
+func (s *scanner) paramProblem(p *packages.Package, v *types.Var, start, end token.Pos) string {
 	name := v.Name()
 	if name == "" || name == "_" {
 		name = "parameter"
 	} else {
 		name = "parameter " + name
 	}
-	qual := types.RelativeTo(p.Types)
+	qual := qualifier(p.Types)
 	if hasInvalid(v.Type(), make(map[types.Type]bool)) {
+		for _, e := range p.TypeErrors {
+			if start <= e.Pos && e.Pos < end {
+				return fmt.Sprintf("%s has an invalid type: %s", name, e.Msg)
+			}
+		}
 		return fmt.Sprintf("%s has an invalid type; fix the type errors in the package (go build shows them)", name)
 	}
 	if msg := nameable(v.Type(), p.Types, qual); msg != "" {
@@ -34,6 +40,17 @@ func (s *scanner) paramProblem(p *packages.Package, v *types.Var) string {
 		return fmt.Sprintf("%s cannot be encoded as JSON: %s", name, msg)
 	}
 	return ""
+}
+
+// qualifier prints types of pkg unqualified and others by package name, as
+// Go source refers to them.
+func qualifier(pkg *types.Package) types.Qualifier {
+	return func(p *types.Package) string {
+		if p == pkg {
+			return ""
+		}
+		return p.Name()
+	}
 }
 
 // hasInvalid reports whether t mentions an invalid type, the mark of a type
