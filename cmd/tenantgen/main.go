@@ -44,7 +44,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	check := fs.Bool("check", false, "report files that are out of date and exit 1 if any, writing nothing")
 	output := fs.String("output", scan.DefaultOutput, "name of the generated file in each package")
-	tags := fs.String("tags", "", "comma-separated build tags to apply when loading packages")
 	verbose := fs.Bool("v", false, "print each file written or deleted")
 	fs.Usage = func() { usage(fs) }
 	if err := fs.Parse(args); err != nil {
@@ -57,11 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tenantgen: invalid -output %q: want a file name ending in .go, not _test.go, with no directory\n", *output)
 		return 2
 	}
-	cfg := scan.Config{Output: *output}
-	if *tags != "" {
-		cfg.Tags = strings.Split(*tags, ",")
-	}
-	files, err := codegen.Generate(ctx, cfg, fs.Args()...)
+	files, err := codegen.Generate(ctx, scan.Config{Output: *output}, fs.Args()...)
 	if err != nil {
 		return report(stderr, err)
 	}

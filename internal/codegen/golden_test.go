@@ -219,3 +219,20 @@ func rewrite(t *testing.T, file string, ar *txtar.Archive, got map[string]string
 		t.Fatal(err)
 	}
 }
+
+// TestDeterministic generates the same module twice and requires identical
+// bytes: output must depend on the source alone.
+func TestDeterministic(t *testing.T) {
+	t.Parallel()
+	ar, err := txtar.ParseFile("testdata/golden/imports.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeModule(t, ar)
+	first := generate(t, dir, "./...")
+	for range 3 {
+		if diff := cmp.Diff(first, generate(t, dir, "./...")); diff != "" {
+			t.Fatalf("second run differs (-first +second):\n%s", diff)
+		}
+	}
+}

@@ -29,7 +29,6 @@ const DefaultOutput = "tenant_tasks.gen.go"
 type Config struct {
 	Dir    string   // directory to resolve patterns in; "" means the current one
 	Env    []string // environment for the go command; nil means os.Environ()
-	Tags   []string // extra build tags
 	Output string   // generated file name; "" means DefaultOutput
 }
 
@@ -81,9 +80,6 @@ func Scan(ctx context.Context, cfg Config, patterns ...string) ([]*Package, erro
 		Env:       cfg.Env,
 		Fset:      fset,
 		ParseFile: parseFile,
-	}
-	if len(cfg.Tags) > 0 {
-		lc.BuildFlags = []string{"-tags=" + strings.Join(cfg.Tags, ",")}
 	}
 	pkgs, err := packages.Load(lc, patterns...)
 	if err != nil {
