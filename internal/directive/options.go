@@ -3,6 +3,7 @@ package directive
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -180,21 +181,51 @@ func (o *option) isFlag() bool { return o.value == "" }
 // parseDuration parses a duration option; zero is allowed only when
 // allowZero is set, and negative values never are.
 func parseDuration(a Arg, allowZero bool) (time.Duration, *Error) {
-	if _, err := strconv.ParseFloat(a.Value, 64); err == nil && (a.Value != "0" || !allowZero) {
-		return 0, &Error{Offset: a.ValueOffset, Msg: fmt.Sprintf("invalid duration %q for option %q: missing unit, e.g. %ss", a.Value, a.Key, a.Value)}
+	invalid := func(why string) (time.Duration, *Error) {
+		return 0, &Error{Offset: a.ValueOffset, Msg: fmt.Sprintf("invalid duration %q for option %q: %s", a.Value, a.Key, why)}
+	}
+	if isNumber(a.Value) && (a.Value != "0" || !allowZero) {
+		f, _ := strconv.ParseFloat(a.Value, 64)
+		switch {
+		case f < 0:
+			return invalid("must not be negative")
+		case f == 0 && !allowZero:
+			return invalid("must be positive")
+		}
+		return invalid(fmt.Sprintf("missing unit, e.g. %ss", a.Value))
 	}
 	d, err := time.ParseDuration(a.Value)
 	switch {
+	case err != nil && durationSyntax.MatchString(a.Value):
+		// The syntax is right, so the value overflowed.
+		return invalid("too large; use at most " + maxDuration)
 	case err != nil:
-		return 0, &Error{Offset: a.ValueOffset, Msg: fmt.Sprintf("invalid duration %q for option %q: use Go duration syntax, e.g. 30s, 2m or 1h30m", a.Value, a.Key)}
+		return invalid("use Go duration syntax, e.g. 30s, 2m or 1h30m")
 	case d < 0:
-		return 0, &Error{Offset: a.ValueOffset, Msg: fmt.Sprintf("invalid duration %q for option %q: must not be negative", a.Value, a.Key)}
+		return invalid("must not be negative")
 	case d == 0 && !allowZero:
-		return 0, &Error{Offset: a.ValueOffset, Msg: fmt.Sprintf("invalid duration %q for option %q: must be positive", a.Value, a.Key)}
+		return invalid("must be positive")
 	case d == math.MaxInt64:
-		return 0, &Error{Offset: a.ValueOffset, Msg: fmt.Sprintf("invalid duration %q for option %q: too large", a.Value, a.Key)}
+		return invalid("too large; use at most " + maxDuration)
 	}
 	return d, nil
+}
+
+// maxDuration is about the largest duration time.Duration holds.
+const maxDuration = "2562047h"
+
+// durationSyntax matches what time.ParseDuration accepts, whatever the size.
+var durationSyntax = regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|\x{b5}s|\x{3bc}s|ms|s|m|h))+$`)
+
+// isNumber reports whether s is a decimal number with no unit, such as 30,
+// -5 or 1.5.
+func isNumber(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	digits := func(s string) bool { return strings.Trim(s, "0123456789") == "" }
+	return whole+frac != "" && digits(whole) && digits(frac)
 }
 
 // parseList splits a comma-separated list and checks each item.

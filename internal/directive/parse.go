@@ -1,9 +1,12 @@
 package directive
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Prefix starts every tenantgen directive.
@@ -42,6 +45,9 @@ func (l ErrorList) Error() string {
 		return "no errors"
 	case 1:
 		return l[0].Error()
+	}
+	if len(l) == 2 {
+		return fmt.Sprintf("%s (and 1 more error)", l[0])
 	}
 	return fmt.Sprintf("%s (and %d more errors)", l[0], len(l)-1)
 }
@@ -114,11 +120,15 @@ func Parse(text string) (*Task, error) {
 	case name == "":
 		return nil, ErrorList{{Offset: off, Msg: fmt.Sprintf("missing directive name after %q; write %q", Prefix, Prefix+"task")}}
 	case name != "task":
-		msg := fmt.Sprintf("unknown directive %q", Prefix+name)
-		if s := suggest(name, directives); s != "" {
-			msg += fmt.Sprintf(" (did you mean %q?)", Prefix+s)
+		if rest, ok := strings.CutPrefix(name, "task"); ok && (strings.Contains(rest, "=") || lookupOption(rest) != nil) {
+			// "//tenant:taskcache=30s" or "//tenant:taskpublic".
+			return nil, ErrorList{{Offset: off + len("task"), Msg: fmt.Sprintf("missing space between %q and its options", Prefix+"task")}}
 		}
-		return nil, ErrorList{{Offset: off, Msg: msg + "; the only directive is " + Prefix + "task"}}
+		msg := fmt.Sprintf("unknown directive %q; the only directive is %s", Prefix+name, Prefix+"task")
+		if s := suggest(strings.ToLower(name), directives); s != "" {
+			msg = fmt.Sprintf("unknown directive %q (did you mean %q?)", Prefix+name, Prefix+s)
+		}
+		return nil, ErrorList{{Offset: off, Msg: msg}}
 	}
 	args, err := split(text, off+len(name))
 	if err != nil {
@@ -128,6 +138,10 @@ func Parse(text string) (*Task, error) {
 	var errs ErrorList
 	for i, a := range args {
 		if err := check(t, args[:i], a); err != nil {
+			if a.HasValue && err.Offset > a.ValueOffset {
+				// An error inside the value, such as at a list item.
+				err.Offset = valueOffset(text, a, err.Offset-a.ValueOffset)
+			}
 			errs = append(errs, err)
 		}
 	}
@@ -136,6 +150,7 @@ func Parse(text string) (*Task, error) {
 		errs = append(errs, &Error{Offset: a.KeyOffset, Msg: "option \"cache\" has no effect on a public task, which runs without a tenant; remove it"})
 	}
 	if len(errs) > 0 {
+		slices.SortStableFunc(errs, func(a, b *Error) int { return cmp.Compare(a.Offset, b.Offset) })
 		return nil, errs
 	}
 	return t, nil
@@ -185,9 +200,6 @@ func split(text string, off int) ([]Arg, *Error) {
 		if i >= len(text) {
 			return args, nil
 		}
-		if i == off {
-			return nil, &Error{Offset: i, Msg: "missing space between the directive name and its options"}
-		}
 		a := Arg{KeyOffset: i}
 		j := i
 		for j < len(text) && text[j] != '=' && text[j] != ' ' && text[j] != '\t' {
@@ -203,7 +215,7 @@ func split(text string, off int) ([]Arg, *Error) {
 			i++
 			a.ValueOffset = i
 			if i < len(text) && (text[i] == '"' || text[i] == '`') {
-				end, err := quotedEnd(text, i)
+				end, err := quotedEnd(text, i, a.Key)
 				if err != nil {
 					return nil, err
 				}
@@ -232,6 +244,36 @@ func split(text string, off int) ([]Arg, *Error) {
 	}
 }
 
+// valueOffset returns the offset in text of byte n of the unquoted value of
+// a. It differs from a.ValueOffset+n only for a quoted value with escapes.
+func valueOffset(text string, a Arg, n int) int {
+	q := text[a.ValueOffset-1]
+	if q != '"' && q != '`' {
+		return a.ValueOffset + n // not quoted
+	}
+	s := text[a.ValueOffset:]
+	for n > 0 && s != "" && s[0] != q {
+		if q == '`' {
+			if s[0] != '\r' { // strconv.Unquote drops carriage returns
+				n--
+			}
+			s = s[1:]
+			continue
+		}
+		r, multibyte, tail, err := strconv.UnquoteChar(s, q)
+		if err != nil {
+			break
+		}
+		if r < utf8.RuneSelf || !multibyte {
+			n--
+		} else {
+			n -= utf8.RuneLen(r)
+		}
+		s = tail
+	}
+	return len(text) - len(s)
+}
+
 // checkKey reports a malformed option name.
 func checkKey(a Arg) *Error {
 	if a.Key == "" {
@@ -246,8 +288,8 @@ func checkKey(a Arg) *Error {
 }
 
 // quotedEnd returns the offset just past the Go string literal that starts
-// at text[i].
-func quotedEnd(text string, i int) (int, *Error) {
+// at text[i], the value of option key.
+func quotedEnd(text string, i int, key string) (int, *Error) {
 	q := text[i]
 	for j := i + 1; j < len(text); j++ {
 		switch {
@@ -257,7 +299,11 @@ func quotedEnd(text string, i int) (int, *Error) {
 			return j + 1, nil
 		}
 	}
-	return 0, &Error{Offset: i, Msg: "unterminated quoted value"}
+	what := "quote"
+	if q == '`' {
+		what = "backquote"
+	}
+	return 0, &Error{Offset: i, Msg: fmt.Sprintf("unterminated quoted value for option %q: add the closing %s", key, what)}
 }
 
 // suggest returns the candidate closest to s if it is a plausible typo of it.
