@@ -68,7 +68,8 @@ func newRequest(ctx context.Context, spec TaskSpec, args []byte, opts []EnqueueO
 // EnqueueOption changes how one task is enqueued. Options are values, so they
 // can be printed and compared in tests.
 type EnqueueOption interface {
-	// String describes the option in Go syntax, e.g. `runtime.Queue("billing")`.
+	// String describes the option for logs and test failures, e.g.
+	// runtime.Queue("billing").
 	String() string
 
 	apply(*Request) error
@@ -92,16 +93,16 @@ func (o queueOption) apply(r *Request) error {
 type retriesOption int
 
 // Retries sets how many times the task is retried after a failed attempt;
-// 0 means never.
+// 0 (or NoRetries) means never.
 func Retries(n int) EnqueueOption { return retriesOption(n) }
 
 func (o retriesOption) String() string { return fmt.Sprintf("runtime.Retries(%d)", int(o)) }
 
 func (o retriesOption) apply(r *Request) error {
 	switch {
-	case o < 0:
+	case o < NoRetries:
 		return fmt.Errorf("negative retry count %d", int(o))
-	case o == 0:
+	case o <= 0:
 		r.Retries = NoRetries
 	default:
 		r.Retries = int(o)

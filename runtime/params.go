@@ -19,6 +19,9 @@ func (*NoArgs) UnmarshalJSON(data []byte) error { return UnmarshalParams(data) }
 // order. Generated code uses it for functions with plain parameters, so a
 // queued task depends on the order of the parameters but not on their names.
 func MarshalParams(params ...any) ([]byte, error) {
+	if params == nil {
+		params = []any{} // encode no parameters as [], not null
+	}
 	return json.Marshal(params)
 }
 

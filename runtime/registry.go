@@ -12,7 +12,8 @@ import (
 // registered with them. Generated RegisterTasks functions fill a Registry;
 // registration is explicit, so importing a package has no side effects.
 //
-// A Registry is safe for concurrent use.
+// The zero value is an empty Registry ready to use. A Registry is safe for
+// concurrent use.
 type Registry struct {
 	mu    sync.RWMutex
 	tasks map[string]Definition
@@ -28,6 +29,9 @@ func NewRegistry() *Registry {
 func (r *Registry) Register(defs ...Definition) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.tasks == nil {
+		r.tasks = make(map[string]Definition)
+	}
 	seen := make(map[string]bool, len(defs))
 	for _, d := range defs {
 		if d == nil {
@@ -95,7 +99,7 @@ func checkSpec(s TaskSpec) error {
 		return fmt.Errorf("invalid cache TTL %v", s.Cache)
 	case s.Unique < 0:
 		return fmt.Errorf("negative unique window %v", s.Unique)
-	case s.Public && s.Cache != 0:
+	case s.Public && s.Cache > 0:
 		return fmt.Errorf("a public task has no tenant to cache; remove its cache setting")
 	}
 	return nil
