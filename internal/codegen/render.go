@@ -3,13 +3,14 @@ package codegen
 import (
 	"bytes"
 	"fmt"
+	"go/format"
 	"go/types"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dave/jennifer/jen"
-	"golang.org/x/tools/imports"
 
 	"github.com/tenantgen/tenantgen/internal/scan"
 )
@@ -32,9 +33,34 @@ func Render(pkg *scan.Package) ([]byte, error) {
 	if err := g.f.Render(&buf); err != nil {
 		return nil, err
 	}
-	// Group the standard library's imports apart from the rest, as goimports
-	// and careful people do.
-	return imports.Process(pkg.Output, buf.Bytes(), &imports.Options{FormatOnly: true, Comments: true, TabIndent: true, TabWidth: 8})
+	return groupImports(buf.Bytes())
+}
+
+// groupImports separates the standard library's imports from the others
+// with a blank line, as goimports does. jennifer writes one sorted block.
+func groupImports(src []byte) ([]byte, error) {
+	start := bytes.Index(src, []byte("\nimport (\n"))
+	if start < 0 {
+		return src, nil // no import block, or a single import
+	}
+	start += len("\nimport (\n")
+	end := start + bytes.Index(src[start:], []byte("\n)\n"))
+	var std, other []string
+	for line := range strings.Lines(string(src[start:end]) + "\n") {
+		_, path, _ := strings.Cut(line, `"`)
+		if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") {
+			other = append(other, line)
+		} else {
+			std = append(std, line)
+		}
+	}
+	block := strings.Join(std, "")
+	if len(std) > 0 && len(other) > 0 {
+		block += "\n"
+	}
+	block += strings.Join(other, "")
+	out := slices.Concat(src[:start], []byte(strings.TrimSuffix(block, "\n")), src[end:])
+	return format.Source(out)
 }
 
 type generator struct {
