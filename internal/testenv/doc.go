@@ -1,0 +1,14 @@
+// Package testenv gives tests real PostgreSQL and Redis servers to talk to.
+//
+// The servers are found through the TENANTGEN_DATABASE_URL and
+// TENANTGEN_REDIS_URL environment variables, which scripts/test.sh sets after
+// it has found or started the servers (see scripts/services.sh). When a
+// variable is unset, the loopback defaults DefaultDatabaseURL and
+// DefaultRedisURL are used. A test that asks for a server which does not
+// answer fails at once with a message that says how to start it; it is never
+// skipped, so a missing server cannot hide a broken test.
+//
+// Each server is probed at most once per test binary and URL, with a short,
+// bounded deadline, so that many tests asking for the same server cost one
+// round trip.
+package testenv

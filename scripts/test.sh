@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# test.sh: run tenantgen's whole test suite, as CI does (.ci/run calls it).
+#
+# Usage, from anywhere in the repository:
+#
+#     scripts/test.sh [go test flags...]
+#
+# e.g. `scripts/test.sh -run TestEnqueue -v`. The flags are passed to
+# `go test` before the ./... package pattern.
+#
+# It finds or starts PostgreSQL and Redis (scripts/services.sh, which also
+# documents the TENANTGEN_* environment knobs), makes sure Go is available,
+# and then runs these steps from the repository root, stopping at the first
+# one that fails:
+#   1. go generate ./..., failing if that changed or created any file that
+#      git would see (the generated files committed are stale);
+#   2. go vet ./...;
+#   3. staticcheck, at the version pinned below;
+#   4. go test -race -count=1 ./...
+set -euo pipefail
+
+# staticcheck 2026.2.2; works with Go 1.26.
+STATICCHECK_VERSION=v0.8.2
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+tenantgen_ensure_go
+
+step() { printf '==> %s\n' "$*"; }
+
+# worktree_tree: print the hash of a git tree holding every file of the work
+# tree that git does not ignore, tracked or not, as it is now on disk. It uses
+# a scratch index, so the real index and the work tree are left alone.
+worktree_tree() {
+	local index
+	index="$(mktemp)"
+	rm -f "$index"
+	GIT_INDEX_FILE=$index git add --all . &&
+		GIT_INDEX_FILE=$index git write-tree
+	rm -f "$index"
+}
+
+step "go generate ./..."
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	before="$(worktree_tree)"
+	go generate ./...
+	after="$(worktree_tree)"
+	if [[ $before != "$after" ]]; then
+		git --no-pager diff --stat "$before" "$after"
+		git --no-pager diff "$before" "$after"
+		echo "generated files are stale: run go generate ./... and commit" >&2
+		exit 1
+	fi
+else
+	go generate ./...
+	echo "(not in a git work tree: skipped the check for stale generated files)"
+fi
+
+step "go vet ./..."
+go vet ./...
+
+step "staticcheck ./... (honnef.co/go/tools $STATICCHECK_VERSION)"
+go run "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" ./...
+
+step "go test -race -count=1${*:+ $*} ./..."
+go test -race -count=1 "$@" ./...
