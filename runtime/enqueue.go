@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/tenantgen/tenantgen/internal/names"
@@ -31,6 +32,13 @@ type Request struct {
 	Timeout time.Duration // bound on each attempt
 	Unique  time.Duration // dedup window for the same task, tenant and arguments
 	RunAt   time.Time     // earliest start; zero means now
+
+	// Deadline, if set, is when the task expires: a task not started by
+	// then goes to the dead letter set instead of running late.
+	Deadline time.Time
+
+	// Headers carry trace and metadata values to the worker (see Job).
+	Headers map[string]string
 }
 
 // ErrNoTenant is returned when a task that is not public is enqueued without
@@ -183,5 +191,39 @@ func (o tenantOption) apply(r *Request) error {
 		return errors.New("empty tenant ID in ForTenant")
 	}
 	r.Tenant = string(o)
+	return nil
+}
+
+type deadlineOption time.Time
+
+// Deadline makes the task expire at t: if it has not started by then, it
+// goes to the dead letter set instead of running late.
+func Deadline(t time.Time) EnqueueOption { return deadlineOption(t) }
+
+func (o deadlineOption) String() string {
+	return fmt.Sprintf("runtime.Deadline(%s)", time.Time(o).Format(time.RFC3339Nano))
+}
+
+func (o deadlineOption) apply(r *Request) error {
+	r.Deadline = time.Time(o)
+	return nil
+}
+
+type headerOption struct{ key, value string }
+
+// Header sets a header that travels with the task to the worker, such as a
+// trace ID.
+func Header(key, value string) EnqueueOption { return headerOption{key, value} }
+
+func (o headerOption) String() string { return fmt.Sprintf("runtime.Header(%q, %q)", o.key, o.value) }
+
+func (o headerOption) apply(r *Request) error {
+	if o.key == "" {
+		return errors.New("empty header name")
+	}
+	h := make(map[string]string, len(r.Headers)+1)
+	maps.Copy(h, r.Headers)
+	h[o.key] = o.value
+	r.Headers = h
 	return nil
 }

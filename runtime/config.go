@@ -1,0 +1,217 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tenantgen/tenantgen/internal/names"
+)
+
+// Config configures an App. The zero value of each field means its default;
+// Open checks the whole configuration and reports every invalid field.
+type Config struct {
+	// RedisURL locates the Redis server, e.g. redis://127.0.0.1:6379/0. Set
+	// it or Redis, not both.
+	RedisURL string
+
+	// Redis is a ready client: a *redis.Client, *redis.ClusterClient or
+	// failover client. The App does not close it.
+	Redis redis.UniversalClient
+
+	// Prefix starts every Redis key of the App, so that several apps can
+	// share one Redis. Default "tg".
+	Prefix string
+
+	// Registry holds the tasks that Run works. Run requires it; an App that
+	// only enqueues may leave it nil.
+	Registry *Registry
+
+	// Queues maps the queues that Run works to their priority: a higher
+	// number is served first (StrictPriority) or more often. Default
+	// {"default": 1}.
+	Queues map[string]int
+
+	// StrictPriority makes Run always start tasks of a higher-priority
+	// queue first. By default tasks are ordered at random, weighted by
+	// priority, so that no queue starves.
+	StrictPriority bool
+
+	// Concurrency is how many tasks one Run executes at once. Default 16.
+	Concurrency int
+
+	// QueueConcurrency caps how many tasks of a queue one Run executes at
+	// once. Queues not listed are capped only by Concurrency.
+	QueueConcurrency map[string]int
+
+	// DefaultQueue is the queue of tasks that name none. Default "default".
+	DefaultQueue string
+
+	// DefaultRetries is how many times a failed task is retried when
+	// neither its directive nor its enqueue options say. Default 10.
+	DefaultRetries int
+
+	// DefaultTimeout bounds each attempt of a task whose directive and
+	// options give no timeout. Default 10 minutes.
+	DefaultTimeout time.Duration
+
+	// Backoff returns how long to wait before retry number attempt (1 for
+	// the first retry). Default: exponential from 1s, doubling, capped at
+	// one hour, with jitter.
+	Backoff func(attempt int) time.Duration
+
+	// ShutdownGrace is how long Run waits, once its ctx is cancelled, for
+	// running tasks to finish. Then it cancels their contexts and hands
+	// unfinished tasks back to the queue without spending a retry. Default
+	// 10 seconds.
+	ShutdownGrace time.Duration
+
+	// Heartbeat is how often a worker proves it is alive. Default 1 second.
+	Heartbeat time.Duration
+
+	// WorkerTTL is how long after its last heartbeat a worker counts as
+	// dead; its running tasks then go back to the queue for another
+	// worker. It bounds the time to recover from a crash. Default 10
+	// seconds; it must exceed 2 heartbeats.
+	WorkerTTL time.Duration
+
+	// MaxInterrupts sends a task to the dead letter set once this many
+	// workers have died while running one attempt of it, a sign that the
+	// task itself kills its worker. Default 5.
+	MaxInterrupts int
+
+	// DeadMaxLen caps the dead letter set of each queue; the oldest
+	// entries go first. Default 10,000.
+	DeadMaxLen int
+
+	// DeadMaxAge removes dead tasks older than this. Default 30 days; a
+	// negative value keeps them until DeadMaxLen pushes them out.
+	DeadMaxAge time.Duration
+
+	// Middleware wraps the execution of every task, outermost first.
+	Middleware []Middleware
+
+	// Logger receives the App's structured logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// withDefaults returns c with its zero fields set to their defaults.
+func (c Config) withDefaults() Config {
+	if c.Prefix == "" {
+		c.Prefix = "tg"
+	}
+	if c.DefaultQueue == "" {
+		c.DefaultQueue = "default"
+	}
+	if len(c.Queues) == 0 {
+		c.Queues = map[string]int{c.DefaultQueue: 1}
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 16
+	}
+	if c.DefaultRetries == 0 {
+		c.DefaultRetries = 10
+	}
+	if c.DefaultTimeout == 0 {
+		c.DefaultTimeout = 10 * time.Minute
+	}
+	if c.Backoff == nil {
+		c.Backoff = DefaultBackoff
+	}
+	if c.ShutdownGrace == 0 {
+		c.ShutdownGrace = 10 * time.Second
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = time.Second
+	}
+	if c.WorkerTTL == 0 {
+		c.WorkerTTL = 10 * time.Second
+	}
+	if c.MaxInterrupts == 0 {
+		c.MaxInterrupts = 5
+	}
+	if c.DeadMaxLen == 0 {
+		c.DeadMaxLen = 10_000
+	}
+	if c.DeadMaxAge == 0 {
+		c.DeadMaxAge = 30 * 24 * time.Hour
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// validate reports every invalid field of c, which has its defaults set.
+func (c Config) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	switch {
+	case c.RedisURL == "" && c.Redis == nil:
+		bad("set RedisURL or Redis")
+	case c.RedisURL != "" && c.Redis != nil:
+		bad("set RedisURL or Redis, not both")
+	}
+	if strings.ContainsAny(c.Prefix, "{} \t\n") {
+		bad("Prefix %q must not contain braces or spaces", c.Prefix)
+	}
+	if err := names.CheckQueue(c.DefaultQueue); err != nil {
+		bad("DefaultQueue: %v", err)
+	}
+	for q, p := range c.Queues {
+		if err := names.CheckQueue(q); err != nil {
+			bad("Queues: %v", err)
+		}
+		if p < 1 {
+			bad("Queues: priority %d of queue %q must be at least 1", p, q)
+		}
+	}
+	for q, n := range c.QueueConcurrency {
+		if _, ok := c.Queues[q]; !ok {
+			bad("QueueConcurrency names queue %q, which is not in Queues", q)
+		}
+		if n < 1 {
+			bad("QueueConcurrency of queue %q is %d; it must be at least 1", q, n)
+		}
+	}
+	if c.Concurrency < 1 {
+		bad("Concurrency is %d; it must be at least 1", c.Concurrency)
+	}
+	if c.DefaultRetries < 0 {
+		bad("DefaultRetries is %d; it must not be negative", c.DefaultRetries)
+	}
+	for name, d := range map[string]time.Duration{"DefaultTimeout": c.DefaultTimeout, "ShutdownGrace": c.ShutdownGrace, "Heartbeat": c.Heartbeat} {
+		if d < 0 {
+			bad("%s is %v; it must not be negative", name, d)
+		}
+	}
+	if c.WorkerTTL <= 2*c.Heartbeat {
+		bad("WorkerTTL (%v) must be more than twice Heartbeat (%v), or live workers would be taken for dead", c.WorkerTTL, c.Heartbeat)
+	}
+	if c.MaxInterrupts < 1 {
+		bad("MaxInterrupts is %d; it must be at least 1", c.MaxInterrupts)
+	}
+	if c.DeadMaxLen < 1 {
+		bad("DeadMaxLen is %d; it must be at least 1", c.DeadMaxLen)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("runtime: invalid Config: %w", err)
+	}
+	return nil
+}
+
+// DefaultBackoff waits about 2^(attempt-1) seconds before retry number
+// attempt, capped at one hour, with up to half of it as random jitter so
+// that tasks failing together do not retry together.
+func DefaultBackoff(attempt int) time.Duration {
+	d := time.Hour
+	if attempt < 13 {
+		d = min(time.Second<<max(attempt-1, 0), time.Hour)
+	}
+	return d/2 + rand.N(d/2+1)
+}

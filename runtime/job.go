@@ -1,0 +1,81 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Job is a task as a worker runs it: one attempt of one enqueued task.
+type Job struct {
+	ID         TaskID
+	Name       string            // task name
+	Tenant     string            // tenant ID; empty for a public task
+	Queue      string            // queue it was read from
+	Attempt    int               // 1 for the first attempt
+	Args       []byte            // JSON-encoded arguments
+	Headers    map[string]string // headers given at enqueue
+	EnqueuedAt time.Time         // first enqueue
+	Spec       TaskSpec          // the registered task's settings
+
+	def Definition
+}
+
+// Handler runs jobs. The innermost handler of an App decodes a job's
+// arguments and calls its task function; middleware wraps it.
+type Handler interface {
+	Handle(ctx context.Context, job *Job) error
+}
+
+// The HandlerFunc type is an adapter to allow the use of ordinary functions
+// as handlers. If f is a function with the appropriate signature,
+// HandlerFunc(f) is a Handler that calls f.
+type HandlerFunc func(ctx context.Context, job *Job) error
+
+// Handle calls f(ctx, job).
+func (f HandlerFunc) Handle(ctx context.Context, job *Job) error { return f(ctx, job) }
+
+// Middleware wraps a Handler with behaviour around every job: logging,
+// tracing, tenancy.
+type Middleware func(next Handler) Handler
+
+type jobKey struct{}
+
+// JobFrom returns the job that ctx belongs to, inside a task.
+func JobFrom(ctx context.Context) (*Job, bool) {
+	j, ok := ctx.Value(jobKey{}).(*Job)
+	return j, ok
+}
+
+// Permanent wraps err so that the task fails without further retries and
+// goes to the dead letter set.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return "permanent: " + e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+// PanicError is the error of a task whose function panicked.
+type PanicError struct {
+	Value any    // the value passed to panic
+	Stack []byte // the goroutine's stack at the panic
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v\n\n%s", e.Value, e.Stack) }
+
+// ErrDuplicate is returned by Enqueue, with the ID of the task already
+// enqueued, when a unique task was enqueued again within its window.
+var ErrDuplicate = errors.New("runtime: duplicate unique task")
