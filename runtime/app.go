@@ -110,7 +110,9 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 	var bad []IndexedError
 	now := time.Now()
 	pipe := a.rdb.Pipeline()
-	uniques := make(map[int]*redis.Cmd)
+	var uniques map[int]*redis.Cmd
+	var k keys // of queue kQueue: requests of a batch tend to share a queue
+	var kQueue string
 	for i, req := range reqs {
 		env, due, err := a.envelope(req, now)
 		if err != nil {
@@ -123,20 +125,25 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 			continue
 		}
 		ids[i] = env.ID
-		k := queueKeys(a.cfg.Prefix, env.Queue)
+		if env.Queue != kQueue {
+			k, kQueue = queueKeys(a.cfg.Prefix, env.Queue), env.Queue
+		}
 		switch {
 		case req.Unique > 0:
+			if uniques == nil {
+				uniques = make(map[int]*redis.Cmd)
+			}
 			sum := sha256.Sum256([]byte(env.Name + "\x00" + env.Tenant + "\x00" + string(env.Args)))
 			dueMS := "0"
 			if !due.IsZero() {
-				dueMS = strconv.FormatInt(due.UnixMilli(), 10)
+				dueMS = strconv.FormatInt(ceilMilli(due), 10)
 			}
 			uniques[i] = uniqueScript.Eval(ctx, pipe, []string{k.unique + hex.EncodeToString(sum[:16]), k.stream, k.delayed},
 				string(env.ID), req.Unique.Milliseconds(), data, dueMS)
 		case due.IsZero():
 			pipe.XAdd(ctx, &redis.XAddArgs{Stream: k.stream, Values: []string{fieldEnvelope, data}})
 		default:
-			pipe.ZAdd(ctx, k.delayed, redis.Z{Score: float64(due.UnixMilli()), Member: data})
+			pipe.ZAdd(ctx, k.delayed, redis.Z{Score: float64(ceilMilli(due)), Member: data})
 		}
 	}
 	if pipe.Len() > 0 {
@@ -161,18 +168,18 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 }
 
 // envelope builds the envelope of req and its due time (zero: now).
-func (a *App) envelope(req Request, now time.Time) (*envelope, time.Time, error) {
+func (a *App) envelope(req Request, now time.Time) (envelope, time.Time, error) {
 	if req.Name == "" {
-		return nil, time.Time{}, errors.New("runtime: enqueue: request without a task name")
+		return envelope{}, time.Time{}, errors.New("runtime: enqueue: request without a task name")
 	}
 	queue := req.Queue
 	if queue == "" {
 		queue = a.cfg.DefaultQueue
 	} else if err := names.CheckQueue(queue); err != nil {
-		return nil, time.Time{}, fmt.Errorf("runtime: enqueue task %q: %w", req.Name, err)
+		return envelope{}, time.Time{}, fmt.Errorf("runtime: enqueue task %q: %w", req.Name, err)
 	}
 	if !json.Valid(req.Args) {
-		return nil, time.Time{}, fmt.Errorf("runtime: enqueue task %q: arguments are not valid JSON", req.Name)
+		return envelope{}, time.Time{}, fmt.Errorf("runtime: enqueue task %q: arguments are not valid JSON", req.Name)
 	}
 	retries := req.Retries
 	switch {
@@ -181,7 +188,7 @@ func (a *App) envelope(req Request, now time.Time) (*envelope, time.Time, error)
 	case retries == NoRetries:
 		retries = 0
 	}
-	env := &envelope{
+	env := envelope{
 		Version:  envelopeVersion,
 		ID:       newTaskID(),
 		Name:     req.Name,
@@ -201,6 +208,16 @@ func (a *App) envelope(req Request, now time.Time) (*envelope, time.Time, error)
 		due = req.RunAt
 	}
 	return env, due, nil
+}
+
+// ceilMilli returns t in Unix milliseconds, rounded up so that a task due at
+// t is never forwarded before t.
+func ceilMilli(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if t.After(time.UnixMilli(ms)) {
+		ms++
+	}
+	return ms
 }
 
 // newTaskID returns a random task ID.

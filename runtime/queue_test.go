@@ -28,7 +28,7 @@ type queueBundle struct {
 
 // setupQueue opens an App on a fresh key prefix of the test Redis; the keys
 // are deleted when the test ends. mod adjusts the configuration.
-func setupQueue(t *testing.T, mod func(*runtime.Config)) *queueBundle {
+func setupQueue(t testing.TB, mod func(*runtime.Config)) *queueBundle {
 	t.Helper()
 	rdb := testenv.Redis(t)
 	prefix := "test-" + strings.ToLower(rand.Text()[:10])
@@ -62,7 +62,7 @@ func setupQueue(t *testing.T, mod func(*runtime.Config)) *queueBundle {
 
 // run runs a worker until the test ends, and returns a function that stops
 // it and returns Run's error.
-func (b *queueBundle) run(t *testing.T) func() error {
+func (b *queueBundle) run(t testing.TB) func() error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -78,7 +78,7 @@ func (b *queueBundle) run(t *testing.T) func() error {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {

@@ -39,15 +39,24 @@ local next = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {#due, next[2] or false}
 `)
 
-// settleScript ends a delivery that did not succeed: it schedules a retry,
-// hands the task back to the stream, or moves it to the dead letter set,
-// then acknowledges and deletes the delivered entry.
+// settleScript ends a delivery that did not succeed: it acknowledges and
+// deletes the delivered entry, then schedules a retry, hands the task back
+// to the stream, or moves it to the dead letter set. It does nothing if the
+// entry is no longer pending: another worker reclaimed it (this worker was
+// taken for dead) or it was settled already, and the task must not be
+// queued twice.
 //
 // KEYS: stream, delayed, dead, dead records. ARGV: group, entry ID, action
 // ("retry", "requeue" or "dead"), envelope or dead record, due time ms (for
 // retry) or task ID (for dead), now ms, dead max length, dead max age ms
-// (0: no limit).
+// (0: no limit). It returns 1, or 0 if the entry was no longer pending.
 var settleScript = redis.NewScript(`
+if ARGV[2] ~= '' then
+	if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then
+		return 0
+	end
+	redis.call('XDEL', KEYS[1], ARGV[2])
+end
 local action = ARGV[3]
 if action == 'retry' then
 	redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
@@ -70,10 +79,6 @@ else
 		redis.call('ZREM', KEYS[3], unpack(old))
 		redis.call('HDEL', KEYS[4], unpack(old))
 	end
-end
-if ARGV[2] ~= '' then
-	redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-	redis.call('XDEL', KEYS[1], ARGV[2])
 end
 return 1
 `)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	goruntime "runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -23,6 +24,11 @@ import (
 // blockTimeout bounds one blocking read. A read returns as soon as a task
 // arrives; the bound only sets how soon an idle fetcher notices shutdown.
 const blockTimeout = 500 * time.Millisecond
+
+// cappedBlockTimeout bounds a blocking read that leaves out a queue at its
+// QueueConcurrency cap, so that the queue's next task starts soon after a
+// slot of it frees.
+const cappedBlockTimeout = 10 * time.Millisecond
 
 // forwardBatch is how many due delayed tasks one script call moves.
 const forwardBatch = 500
@@ -58,13 +64,26 @@ type worker struct {
 	handler Handler
 	queues  []string // by descending priority
 	keys    map[string]keys
+	queueOf map[string]string // stream key to queue
+
+	readStreams []string // XREADGROUP STREAMS arguments for all queues
 
 	tokens   chan struct{}            // one per free execution slot
 	queueUse map[string]*atomic.Int64 // running tasks of capped queues
 	freed    chan struct{}            // signalled when a task finishes
 	work     chan *delivery
-	acks     chan *delivery
 	poke     chan struct{} // wakes the forwarders
+
+	// Finished tasks wait in acks to be acknowledged. Under load the
+	// fetcher acknowledges them in the same round trip as its next read;
+	// while it waits (blocking read, pause, gone) the completer does,
+	// woken by ackWake, so that no ack waits for the next task.
+	ackMu     sync.Mutex
+	acks      []*delivery
+	ackByRead bool          // the fetcher will take acks with its next read
+	ackClosed bool          // the completer has stopped: ack synchronously
+	ackWake   chan struct{} // wakes the completer
+	ackStop   chan struct{} // closed to stop the completer
 
 	taskCtx     context.Context // parent of every task's context
 	cancelTasks context.CancelFunc
@@ -78,11 +97,13 @@ func newWorker(a *App) *worker {
 		cfg:      a.cfg,
 		id:       fmt.Sprintf("%s-%d-%s", host, os.Getpid(), newTaskID()[:6]),
 		keys:     make(map[string]keys),
+		queueOf:  make(map[string]string),
 		tokens:   make(chan struct{}, a.cfg.Concurrency),
 		queueUse: make(map[string]*atomic.Int64),
 		freed:    make(chan struct{}, 1),
-		work:     make(chan *delivery),
-		acks:     make(chan *delivery, a.cfg.Concurrency*4),
+		work:     make(chan *delivery, a.cfg.Concurrency), // never full: a delivery in it holds a slot
+		ackWake:  make(chan struct{}, 1),
+		ackStop:  make(chan struct{}),
 		poke:     make(chan struct{}, 1),
 	}
 	w.log = a.cfg.Logger.With("worker", w.id)
@@ -93,6 +114,13 @@ func newWorker(a *App) *worker {
 	slices.SortFunc(w.queues, func(x, y string) int {
 		return cmp.Or(cmp.Compare(a.cfg.Queues[y], a.cfg.Queues[x]), cmp.Compare(x, y))
 	})
+	for _, q := range w.queues {
+		w.queueOf[w.keys[q].stream] = q
+		w.readStreams = append(w.readStreams, w.keys[q].stream)
+	}
+	for range w.queues {
+		w.readStreams = append(w.readStreams, ">")
+	}
 	for q := range a.cfg.QueueConcurrency {
 		w.queueUse[q] = new(atomic.Int64)
 	}
@@ -147,7 +175,7 @@ func (w *worker) run(ctx context.Context) error {
 	close(w.work)
 
 	err := w.drain(&handlers)
-	close(w.acks)
+	w.stopAcks()
 	completerWG.Wait()
 	stopBG()
 	bgWG.Wait()
@@ -186,16 +214,36 @@ func (w *worker) drain(handlers *sync.WaitGroup) error {
 }
 
 // fetch reads tasks from the streams and hands them to the handlers until
-// ctx is cancelled. It reads only as many as there are free slots.
+// ctx is cancelled. It reads only as many as there are free slots, and
+// acknowledges the tasks finished since its last read in the same round
+// trip.
 func (w *worker) fetch(ctx context.Context) {
-	rdb := w.app.rdb
+	defer w.ackByCompleter() // from now on, the completer acknowledges
+	// A first read that does not wait honours StrictPriority for the
+	// backlog.
+	wait := false
 	for {
-		n, ok := w.acquire(ctx, 1, true)
-		if !ok {
-			return
+		n := w.take(w.cfg.Concurrency)
+		if n == 0 {
+			// Every slot is busy. The acks of the tasks that finish
+			// meanwhile go with the read that their freed slots start.
+			if !w.acquire(ctx) {
+				return
+			}
+			n = 1 + w.take(w.cfg.Concurrency-1)
 		}
-		n += w.take(w.cfg.Concurrency - 1)
-		streams, count := w.eligible(n)
+		// A read costs a round trip whatever its count. While yielding
+		// lets running handlers free slots (short tasks finishing), take
+		// them, to read for them all at once.
+		for n < w.cfg.Concurrency {
+			goruntime.Gosched()
+			got := w.take(w.cfg.Concurrency - n)
+			if got == 0 {
+				break
+			}
+			n += got
+		}
+		streams, count, block := w.eligible(n)
 		if len(streams) == 0 {
 			w.release(n)
 			select {
@@ -205,62 +253,136 @@ func (w *worker) fetch(ctx context.Context) {
 			}
 			continue
 		}
-		args := &redis.XReadGroupArgs{Group: group, Consumer: w.id, Streams: streams, Count: int64(count), Block: blockTimeout}
-		res, err := rdb.XReadGroup(ctx, args).Result()
+		res, err := w.read(ctx, streams, count, wait, block)
 		if err != nil {
 			w.release(n)
 			if errors.Is(err, redis.Nil) {
+				wait = true // nothing ready: wait for tasks
 				continue
 			}
 			if ctx.Err() != nil {
 				return
 			}
 			w.log.Error("read tasks", "err", err)
+			w.ackByCompleter()
 			w.pause(ctx, time.Second)
 			continue
 		}
 		list := w.order(res)
-		if extra := len(list) - n; extra > 0 {
-			got, _ := w.acquire(ctx, extra, false)
-			n += got
-		} else {
+		// A read that got all it asked for may have left more: the next
+		// one does not wait. One that got less emptied the streams.
+		wait = len(list) < count
+		if len(list) < n {
 			w.release(n - len(list))
 		}
-		for _, d := range list {
+		for i, d := range list {
 			if u := w.queueUse[d.queue]; u != nil {
 				u.Add(1)
 			}
-			if ctx.Err() != nil {
+			// Reading several streams can return more tasks than free
+			// slots: start the first at once, and each extra one when a
+			// running task frees its slot.
+			started := i < n || w.take(1) == 1
+			if !started {
+				// The slot freed for this task will start no read: let the
+				// completer acknowledge the tasks that finish from now on.
+				w.ackByCompleter()
+				started = w.acquire(ctx)
+			}
+			if !started || ctx.Err() != nil {
 				w.settle(d, nil, "requeue", "")
-				w.done(d)
+				w.done(d, started)
 				continue
 			}
 			select {
 			case w.work <- d:
 			case <-ctx.Done():
 				w.settle(d, nil, "requeue", "")
-				w.done(d)
+				w.done(d, true)
 			}
 		}
 	}
 }
 
-// acquire takes n slots, waiting for them; if stopAtCtx it gives up when
-// ctx is cancelled and reports false.
-func (w *worker) acquire(ctx context.Context, n int, stopAtCtx bool) (int, bool) {
-	for i := range n {
-		if stopAtCtx {
-			select {
-			case <-w.tokens:
-			case <-ctx.Done():
-				w.release(i)
-				return 0, false
+// read acknowledges the tasks finished so far and reads up to count tasks
+// from streams, in one round trip. If wait, and it has nothing to
+// acknowledge, it blocks until tasks arrive or for up to block;
+// otherwise it returns at once. Not waiting while the streams have tasks
+// lets the tasks that finish meanwhile be acknowledged by the next read.
+//
+// With StrictPriority and several streams, a read that does not wait reads
+// the streams in turn, highest priority first, until it has count tasks, so
+// that no lower-priority task is taken while higher ones are ready.
+func (w *worker) read(ctx context.Context, streams []string, count int, wait bool, block time.Duration) ([]redis.XStream, error) {
+	w.ackMu.Lock()
+	acks := w.acks
+	w.acks = nil
+	wait = wait && len(acks) == 0
+	w.ackByRead = !wait
+	w.ackMu.Unlock()
+	if wait {
+		// The completer acknowledges what finishes while this read waits.
+		args := &redis.XReadGroupArgs{Group: group, Consumer: w.id, Streams: streams, Count: int64(count), Block: block}
+		res, err := w.app.rdb.XReadGroup(ctx, args).Result()
+		w.ackMu.Lock()
+		w.ackByRead = true
+		w.ackMu.Unlock()
+		return res, err
+	}
+	queues := len(streams) / 2
+	if !w.cfg.StrictPriority || queues == 1 {
+		return w.readNow(ctx, acks, streams, count)
+	}
+	var all []redis.XStream
+	for i := 0; i < queues && count > 0; i++ {
+		res, err := w.readNow(ctx, acks, []string{streams[i], ">"}, count)
+		acks = nil
+		if err != nil && !errors.Is(err, redis.Nil) {
+			if len(all) > 0 {
+				break // return the tasks read; the next read meets the error again
 			}
-		} else {
-			<-w.tokens
+			return nil, err
+		}
+		for _, s := range res {
+			all = append(all, s)
+			count -= len(s.Messages)
 		}
 	}
-	return n, true
+	if len(all) == 0 {
+		return nil, redis.Nil
+	}
+	return all, nil
+}
+
+// readNow reads up to count tasks from streams without waiting, and
+// acknowledges acks in the same round trip.
+func (w *worker) readNow(ctx context.Context, acks []*delivery, streams []string, count int) ([]redis.XStream, error) {
+	args := &redis.XReadGroupArgs{Group: group, Consumer: w.id, Streams: streams, Count: int64(count), Block: -1}
+	if len(acks) == 0 {
+		return w.app.rdb.XReadGroup(ctx, args).Result()
+	}
+	pipe := w.app.rdb.Pipeline()
+	ackCmds := w.queueAcks(ctx, pipe, acks)
+	read := pipe.XReadGroup(ctx, args)
+	pipe.Exec(ctx)
+	for _, c := range ackCmds {
+		if c.Err() != nil {
+			w.flushAcks(acks) // retries, or gives up and logs
+			break
+		}
+	}
+	return read.Result()
+}
+
+// acquire takes a slot, waiting for one; it gives up when ctx is cancelled
+// and reports false.
+func (w *worker) acquire(ctx context.Context) bool {
+	select {
+	case <-w.tokens:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // take takes up to n free slots without waiting.
@@ -281,12 +403,15 @@ func (w *worker) release(n int) {
 	}
 }
 
-// done frees the slot of a finished delivery.
-func (w *worker) done(d *delivery) {
+// done frees the slot of a finished delivery, and its queue's count; slot
+// says whether it held a slot.
+func (w *worker) done(d *delivery, slot bool) {
 	if u := w.queueUse[d.queue]; u != nil {
 		u.Add(-1)
 	}
-	w.release(1)
+	if slot {
+		w.release(1)
+	}
 	select {
 	case w.freed <- struct{}{}:
 	default:
@@ -294,14 +419,20 @@ func (w *worker) done(d *delivery) {
 }
 
 // eligible returns the XREADGROUP stream arguments for the queues below
-// their caps, and the count to read from each so that no cap is exceeded.
-func (w *worker) eligible(free int) ([]string, int) {
+// their caps, the count to read from each so that no cap is exceeded, and
+// how long a read may block.
+func (w *worker) eligible(free int) ([]string, int, time.Duration) {
+	if len(w.cfg.QueueConcurrency) == 0 {
+		return w.readStreams, free, blockTimeout
+	}
 	var streams []string
 	count := free
+	block := blockTimeout
 	for _, q := range w.queues {
 		if limit, capped := w.cfg.QueueConcurrency[q]; capped {
 			left := limit - int(w.queueUse[q].Load())
 			if left <= 0 {
+				block = cappedBlockTimeout
 				continue
 			}
 			count = min(count, left)
@@ -311,44 +442,54 @@ func (w *worker) eligible(free int) ([]string, int) {
 	for range len(streams) {
 		streams = append(streams, ">")
 	}
-	return streams, count
+	return streams, count, block
 }
 
 // order flattens a read result into deliveries in the order to start them:
 // by priority, strictly or weighted at random.
 func (w *worker) order(res []redis.XStream) []*delivery {
-	queueOf := make(map[string]string, len(w.keys))
-	for q, k := range w.keys {
-		queueOf[k.stream] = q
-	}
-	var list []*delivery
-	weight := make(map[*delivery]float64)
+	n := 0
 	for _, s := range res {
-		q := queueOf[s.Stream]
+		n += len(s.Messages)
+	}
+	list := make([]*delivery, 0, n)
+	all := make([]delivery, n) // one allocation for the whole read
+	for _, s := range res {
+		q := w.queueOf[s.Stream]
 		for _, m := range s.Messages {
-			d := &delivery{queue: q, entry: m.ID}
+			d := &all[len(list)]
+			d.queue, d.entry = q, m.ID
 			d.data, _ = m.Values[fieldEnvelope].(string)
 			if s, ok := m.Values[fieldInterrupts].(string); ok {
 				d.interrupts, _ = strconv.Atoi(s)
 			}
 			list = append(list, d)
-			p := float64(w.cfg.Queues[q])
-			if w.cfg.StrictPriority {
-				weight[d] = p
-			} else {
-				weight[d] = rand.Float64() * p
-			}
 		}
 	}
 	if len(res) > 1 {
-		slices.SortStableFunc(list, func(x, y *delivery) int { return cmp.Compare(weight[y], weight[x]) })
+		type weighted struct {
+			d *delivery
+			w float64
+		}
+		ws := make([]weighted, len(list))
+		for i, d := range list {
+			p := float64(w.cfg.Queues[d.queue])
+			if !w.cfg.StrictPriority {
+				p *= rand.Float64()
+			}
+			ws[i] = weighted{d, p}
+		}
+		slices.SortStableFunc(ws, func(x, y weighted) int { return cmp.Compare(y.w, x.w) })
+		for i := range ws {
+			list[i] = ws[i].d
+		}
 	}
 	return list
 }
 
 // process runs one delivery and settles it.
 func (w *worker) process(d *delivery) {
-	defer w.done(d)
+	defer w.done(d, true)
 	if w.stopping.Load() {
 		w.settle(d, nil, "requeue", "")
 		return
@@ -359,23 +500,22 @@ func (w *worker) process(d *delivery) {
 		w.settle(d, nil, "dead", err.Error())
 		return
 	}
-	log := w.log.With("task_id", env.ID, "task", env.Name, "tenant", env.Tenant, "queue", d.queue, "attempt", env.Attempt+1)
 	switch {
 	case d.interrupts >= w.cfg.MaxInterrupts:
 		msg := fmt.Sprintf("%d workers died running this attempt (killed, or out of memory?); see Config.MaxInterrupts", d.interrupts)
-		log.Error("task moved to the dead letter set", "err", msg)
+		w.taskLog(d, env).Error("task moved to the dead letter set", "err", msg)
 		w.settle(d, env, "dead", msg)
 		return
 	case env.Deadline != 0 && time.Now().UnixMilli() > env.Deadline:
 		msg := "deadline " + unixMilli(env.Deadline).UTC().Format(time.RFC3339) + " passed before the task could start"
-		log.Error("task moved to the dead letter set", "err", msg)
+		w.taskLog(d, env).Error("task moved to the dead letter set", "err", msg)
 		w.settle(d, env, "dead", msg)
 		return
 	}
 	def, ok := w.cfg.Registry.Lookup(env.Name)
 	if !ok {
 		err := fmt.Errorf("task %q is not registered with this worker: add it to Config.Registry (generated RegisterTasks)", env.Name)
-		w.fail(d, env, err, log)
+		w.fail(d, env, err, w.taskLog(d, env))
 		return
 	}
 	job := &Job{
@@ -391,17 +531,24 @@ func (w *worker) process(d *delivery) {
 	elapsed := time.Since(start)
 	switch {
 	case err == nil:
-		w.acks <- d
-		if log.Enabled(context.Background(), slog.LevelDebug) {
-			log.Debug("task done", "duration", elapsed)
+		w.ack(d)
+		if w.log.Enabled(context.Background(), slog.LevelDebug) {
+			w.taskLog(d, env).Debug("task done", "duration", elapsed)
 		}
 	case w.taskCtx.Err() != nil:
 		// Shutdown cancelled the task: hand it back without spending a retry.
-		log.Warn("task interrupted by shutdown; handed back to the queue", "duration", elapsed, "err", err)
+		w.taskLog(d, env).Warn("task interrupted by shutdown; handed back to the queue", "duration", elapsed, "err", err)
 		w.settle(d, env, "requeue", "")
 	default:
-		w.fail(d, env, err, log.With("duration", elapsed))
+		w.fail(d, env, err, w.taskLog(d, env).With("duration", elapsed))
 	}
+}
+
+// taskLog returns the logger for the task of d. It is built only when a
+// task logs: slog's With formats its attributes even for disabled levels,
+// which would cost every task several allocations.
+func (w *worker) taskLog(d *delivery, env *envelope) *slog.Logger {
+	return w.log.With("task_id", env.ID, "task", env.Name, "tenant", env.Tenant, "queue", d.queue, "attempt", env.Attempt+1)
 }
 
 // call runs job through the middleware and the task, turning a panic into a
@@ -438,7 +585,7 @@ func (w *worker) fail(d *delivery, env *envelope, err error, log *slog.Logger) {
 	}
 	wait := w.cfg.Backoff(env.Attempt)
 	log.Warn("task failed; will retry", "err", err, "retry_in", wait)
-	w.settle(d, env, "retry", strconv.FormatInt(time.Now().Add(wait).UnixMilli(), 10))
+	w.settle(d, env, "retry", strconv.FormatInt(ceilMilli(time.Now().Add(wait)), 10))
 	select {
 	case w.poke <- struct{}{}:
 	default:
@@ -482,44 +629,109 @@ func (w *worker) settle(d *delivery, env *envelope, action, arg string) {
 	}
 }
 
-// completer acknowledges finished tasks in batches: one pipeline per batch,
-// as large as the backlog, so that it adds no delay when idle.
+// ack queues the acknowledgement of the successful delivery d.
+func (w *worker) ack(d *delivery) {
+	w.ackMu.Lock()
+	if w.ackClosed {
+		// Run has given up waiting for this task; acknowledge it all the
+		// same, so that it does not run again.
+		w.ackMu.Unlock()
+		w.flushAcks([]*delivery{d})
+		return
+	}
+	w.acks = append(w.acks, d)
+	wake := !w.ackByRead
+	w.ackMu.Unlock()
+	if wake {
+		select {
+		case w.ackWake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// ackByCompleter hands acknowledgements over to the completer, while the
+// fetcher pauses or when it has stopped.
+func (w *worker) ackByCompleter() {
+	w.ackMu.Lock()
+	w.ackByRead = false
+	w.ackMu.Unlock()
+	select {
+	case w.ackWake <- struct{}{}:
+	default:
+	}
+}
+
+// stopAcks makes the completer acknowledge what is left and return; later
+// acknowledgements are made at once by the task's goroutine.
+func (w *worker) stopAcks() {
+	w.ackMu.Lock()
+	w.ackClosed = true
+	w.ackMu.Unlock()
+	close(w.ackStop)
+}
+
+// completer acknowledges the finished tasks that the fetcher does not take
+// with a read: one pipeline for all those pending, so that it adds no delay
+// when idle.
 func (w *worker) completer() {
+	for {
+		stop := false
+		select {
+		case <-w.ackWake:
+		case <-w.ackStop:
+			stop = true
+		}
+		w.ackMu.Lock()
+		acks := w.acks
+		if !w.ackByRead || stop {
+			w.acks = nil
+		} else {
+			acks = nil // the fetcher takes them with its read
+		}
+		w.ackMu.Unlock()
+		if len(acks) > 0 {
+			w.flushAcks(acks)
+		}
+		if stop {
+			return
+		}
+	}
+}
+
+// queueAcks queues on pipe the commands that acknowledge and delete the
+// entries of acks, one XACK and one XDEL per queue.
+func (w *worker) queueAcks(ctx context.Context, pipe redis.Pipeliner, acks []*delivery) []*redis.IntCmd {
+	byQueue := make(map[string][]string, 1)
+	for _, d := range acks {
+		byQueue[d.queue] = append(byQueue[d.queue], d.entry)
+	}
+	cmds := make([]*redis.IntCmd, 0, 2*len(byQueue))
+	for q, ids := range byQueue {
+		stream := w.keys[q].stream
+		cmds = append(cmds, pipe.XAck(ctx, stream, group, ids...), pipe.XDel(ctx, stream, ids...))
+	}
+	return cmds
+}
+
+// flushAcks acknowledges acks in one pipeline, retrying on errors.
+func (w *worker) flushAcks(acks []*delivery) {
 	ctx := context.Background()
-	for d := range w.acks {
-		batch := map[string][]string{d.queue: {d.entry}}
-		n := 1
-	drain:
-		for n < 1000 {
-			select {
-			case d, ok := <-w.acks:
-				if !ok {
-					break drain
-				}
-				batch[d.queue] = append(batch[d.queue], d.entry)
-				n++
-			default:
-				break drain
-			}
+	n := len(acks)
+	for try := 1; ; try++ {
+		pipe := w.app.rdb.Pipeline()
+		w.queueAcks(ctx, pipe, acks)
+		_, err := pipe.Exec(ctx)
+		if err == nil {
+			return
 		}
-		for try := 1; ; try++ {
-			pipe := w.app.rdb.Pipeline()
-			for q, ids := range batch {
-				pipe.XAck(ctx, w.keys[q].stream, group, ids...)
-				pipe.XDel(ctx, w.keys[q].stream, ids...)
-			}
-			_, err := pipe.Exec(ctx)
-			if err == nil {
-				break
-			}
-			if try == 5 {
-				// Unacknowledged tasks run again after a crash; nothing is lost.
-				w.log.Error("acknowledge tasks; giving up", "tasks", n, "err", err)
-				break
-			}
-			w.log.Warn("acknowledge tasks; retrying", "tasks", n, "err", err)
-			time.Sleep(time.Duration(try) * 100 * time.Millisecond)
+		if try == 5 || errors.Is(err, redis.ErrClosed) {
+			// Unacknowledged tasks run again after a crash; nothing is lost.
+			w.log.Error("acknowledge tasks; giving up", "tasks", n, "err", err)
+			return
 		}
+		w.log.Warn("acknowledge tasks; retrying", "tasks", n, "err", err)
+		time.Sleep(time.Duration(try) * 100 * time.Millisecond)
 	}
 }
 

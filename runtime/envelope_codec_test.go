@@ -1,0 +1,113 @@
+package runtime
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+// The hand-written envelope codec must agree with encoding/json: encode
+// byte for byte with json.Marshal, and the fast decoder, whenever it accepts
+// its input, with json.Unmarshal.
+
+var codecSeeds = []envelope{
+	{Version: 1, ID: "ID1", Name: "app.task", Tenant: "acme", Queue: "default", Args: json.RawMessage(`[]`), Retries: 10, Enqueued: 1700000000000},
+	{Version: 1, ID: "ID2", Name: "app.public", Queue: "q", Args: json.RawMessage(`[1,"two",{"three":[3,null,true]}]`), Attempt: 2, Retries: 0, Timeout: 1500, Deadline: 1800000000000, Enqueued: 1},
+	{Version: 1, ID: "ID3", Name: "t", Tenant: "x", Queue: "q", Args: json.RawMessage(`{"s":"with space, \"quotes\" and \\ \u00e9"}`), Retries: -1, Enqueued: -5, Headers: map[string]string{"b": "2", "a": "1", "traceparent": "00-abc-def-01"}, Error: "boom"},
+	{Version: 1, ID: "ID4", Name: "t", Queue: "q", Args: json.RawMessage(` [ 1 , 2 ] `), Enqueued: 1},
+	{Version: 1, ID: "ID5", Name: "t", Queue: "q", Args: json.RawMessage(`"<a&b>"`), Enqueued: 1},
+	{Version: 1, ID: "ID6", Name: "t<", Tenant: "é", Queue: "q", Args: json.RawMessage(`"\u2028"`), Enqueued: 1, Error: "panic: x\n\ngoroutine 1"},
+	{Version: 1, ID: "ID7", Name: "t", Queue: "q", Enqueued: 1},
+	{Version: 1, ID: "ID8", Name: "t", Queue: "q", Args: json.RawMessage(`null`), Headers: map[string]string{}, Enqueued: 1},
+	{Version: 1, ID: "ID9", Name: "t", Queue: "q", Args: json.RawMessage(`{"a":{"b":[{"c":"}]"}]}}`), Headers: map[string]string{"k": "v\"q"}, Enqueued: 1},
+	{Version: 1, ID: "ID10", Name: "t", Queue: "q", Args: json.RawMessage(`-12.5e3`), Enqueued: 1},
+}
+
+func TestEnvelopeEncodeMatchesJSON(t *testing.T) {
+	for _, env := range codecSeeds {
+		checkEncode(t, &env)
+	}
+}
+
+func checkEncode(t *testing.T, env *envelope) {
+	t.Helper()
+	want, wantErr := json.Marshal(env)
+	got, err := env.encode()
+	if (err != nil) != (wantErr != nil) || (err == nil && got != string(want)) {
+		t.Fatalf("encode(%+v) = %s, %v; json.Marshal = %s, %v", env, got, err, want, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	checkDecode(t, got)
+}
+
+func checkDecode(t *testing.T, s string) {
+	t.Helper()
+	fast, ok := decodeEnvelopeFast(s)
+	var want envelope
+	err := json.Unmarshal([]byte(s), &want)
+	if !ok {
+		return
+	}
+	if err != nil {
+		t.Fatalf("fast decoder accepted %q, which json.Unmarshal rejects: %v", s, err)
+	}
+	if !reflect.DeepEqual(*fast, want) {
+		t.Fatalf("decode(%q):\nfast %#v\njson %#v", s, *fast, want)
+	}
+}
+
+func TestEnvelopeDecodeMatchesJSON(t *testing.T) {
+	for _, s := range decodeSeeds() {
+		checkDecode(t, s)
+	}
+	// The envelopes this runtime writes take the fast path.
+	for _, env := range codecSeeds[:3] {
+		s, err := env.encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := decodeEnvelopeFast(s); !ok {
+			t.Errorf("fast decoder rejects %s", s)
+		}
+	}
+}
+
+func decodeSeeds() []string {
+	list := []string{
+		`{}`, ` { } `, `{"v":1}`, `{"v":1,"v":2}`, `{"V":1}`, `{"v":1.0}`, `{"v":1e2}`, `{"v":-0}`, `{"v":01}`,
+		`{"v":99999999999999999999}`, `{"v":"1"}`, `{"id":null}`, `{"args":null}`, `{"args":}`, `{"args":[1,}`,
+		`{"args":"a\"b"}`, `{"args":[1]]}`, `{"args":1 2}`, `{"h":{"a":"b","a":"c"}}`, `{"h":{}}`, `{"h":null}`,
+		`{"h":{"a":1}}`, `{"err":"a\nb"}`, `{"err":"\u0041"}`, `{"task":"é"}`, `{"v":1}x`, `{"v":1,}`, `{"v" : 1 , "q" : "x" }`,
+		"{\"q\":\"a\tb\"}", `{"args":{"x":"]"} }`, `{"args":true}`, `{"args":"x"}`, `{"args":[`, `{"args":"\`, `[]`, ``,
+		`{"v":1,"id":"A","task":"t","q":"q","args":[],"r":1,"at":1,"unknown":2}`,
+	}
+	for _, env := range codecSeeds {
+		b, _ := json.Marshal(env)
+		list = append(list, string(b))
+	}
+	return list
+}
+
+func FuzzEnvelopeDecode(f *testing.F) {
+	for _, s := range decodeSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkDecode(t, s) })
+}
+
+func FuzzEnvelopeEncode(f *testing.F) {
+	f.Add("ID", "task", "acme", "default", `[]`, 0, 3, int64(0), int64(0), int64(1), "k", "v", "")
+	f.Add("ID", "t<", "é", "q", `{"a": "b c"}`, 1, -1, int64(5), int64(6), int64(-1), "", "", "err\n")
+	f.Fuzz(func(t *testing.T, id, name, tenant, queue, args string, attempt, retries int, timeout, deadline, enqueued int64, hk, hv, errStr string) {
+		env := &envelope{
+			Version: 1, ID: TaskID(id), Name: name, Tenant: tenant, Queue: queue, Args: json.RawMessage(args),
+			Attempt: attempt, Retries: retries, Timeout: timeout, Deadline: deadline, Enqueued: enqueued, Error: errStr,
+		}
+		if hk != "" {
+			env.Headers = map[string]string{hk: hv, "z": hv}
+		}
+		checkEncode(t, env)
+	})
+}
