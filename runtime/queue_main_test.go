@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -272,17 +271,17 @@ func startRun(t *testing.T, app *runtime.App) *runner {
 
 // stop cancels Run's ctx and returns Run's error and how long it took to
 // return, failing the test if it takes longer than max.
-func (r *runner) stop(t *testing.T, max time.Duration) (error, time.Duration) {
+func (r *runner) stop(t *testing.T, max time.Duration) (time.Duration, error) {
 	t.Helper()
 	start := time.Now()
 	r.cancel()
 	select {
 	case err := <-r.errc:
 		r.errc <- err // for the cleanup
-		return err, time.Since(start)
+		return time.Since(start), err
 	case <-time.After(max):
 		t.Fatalf("Run did not return within %v of its ctx being cancelled", max)
-		return nil, 0
+		return 0, nil
 	}
 }
 
@@ -340,9 +339,6 @@ func (b *queueBundle) stats(t *testing.T, queue string) runtime.QueueStats {
 	}
 	return st
 }
-
-// quietLogger discards logs; failing tests print what they need.
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // atoi parses s, which the test wrote.
 func atoi(t *testing.T, s string) int64 {

@@ -290,7 +290,7 @@ func TestQueueShutdownWaitsForRunningTasks(t *testing.T) {
 	}
 	r.cancel()
 	close(shutdown)
-	err, took := r.stop(t, 20*time.Second)
+	took, err := r.stop(t, 20*time.Second)
 	if err != nil {
 		t.Errorf("Run = %v, want nil after a clean shutdown", err)
 	}
@@ -349,7 +349,7 @@ func TestQueueShutdownCancelsAfterGrace(t *testing.T) {
 	}
 	r := startRun(t, b.app)
 	<-started
-	err, took := r.stop(t, 10*time.Second)
+	took, err := r.stop(t, 10*time.Second)
 	if err != nil {
 		t.Errorf("Run = %v, want nil: the task returned once cancelled", err)
 	}
@@ -395,7 +395,7 @@ func TestQueueShutdownTaskIgnoresCtx(t *testing.T) {
 	}
 	r := startRun(t, b.app)
 	<-started
-	err, took := r.stop(t, 10*time.Second)
+	took, err := r.stop(t, 10*time.Second)
 	if err == nil || !strings.Contains(err.Error(), "ignore their context") {
 		t.Errorf("Run = %v, want an error saying tasks ignore their context", err)
 	}
@@ -459,7 +459,7 @@ func TestQueueLateSettleAfterReclaim(t *testing.T) {
 	}
 	runA := startRun(t, appA)
 	<-started
-	if err, _ := runA.stop(t, 10*time.Second); err == nil {
+	if _, err := runA.stop(t, 10*time.Second); err == nil {
 		t.Fatal("Run of worker A returned nil with a task ignoring its ctx")
 	}
 
