@@ -170,9 +170,20 @@ func stuckReturnsNilWorker(url, prefix string, rdb *redis.Client, logger *slog.L
 	}
 	close(release)
 	<-returned
-	// The worker settles the task right after it returns; give a crash, if
-	// any, time to happen.
-	time.Sleep(300 * time.Millisecond)
+	// The late success is acknowledged right after the task returns: wait
+	// until the queue is empty, which a mishandled ack would crash before.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := app.Stats(context.Background(), "default")
+		if err == nil && st == (runtime.QueueStats{}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintf(os.Stderr, "late success never acknowledged: %+v, %v\n", st, err)
+			return 5
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	fmt.Println("survived")
 	return 0
 }
