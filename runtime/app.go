@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,7 +77,7 @@ func (a *App) Enqueue(ctx context.Context, req Request) (TaskID, error) {
 // BatchError reports the requests of an EnqueueMany call that were not
 // enqueued.
 type BatchError struct {
-	Errs []IndexedError
+	Errs []IndexedError // by ascending Index
 }
 
 // IndexedError is the error of one request of a batch.
@@ -162,6 +164,9 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 		}
 	}
 	if len(bad) > 0 {
+		// Invalid requests were found before the duplicates, which come
+		// from a map: report them all in request order.
+		slices.SortFunc(bad, func(x, y IndexedError) int { return cmp.Compare(x.Index, y.Index) })
 		return ids, &BatchError{Errs: bad}
 	}
 	return ids, nil
@@ -270,9 +275,17 @@ type deadRecord struct {
 	Died     int64  `json:"died"`
 }
 
+// DefaultDeadTasksLimit is how many tasks DeadTasks returns when its limit
+// is zero or negative.
+const DefaultDeadTasksLimit = 100
+
 // DeadTasks returns up to limit tasks of the dead letter set of queue,
-// newest first.
+// newest first. A limit of zero or less means DefaultDeadTasksLimit, so
+// that a forgotten limit never loads a whole dead letter set into memory.
 func (a *App) DeadTasks(ctx context.Context, queue string, limit int) ([]DeadTask, error) {
+	if limit <= 0 {
+		limit = DefaultDeadTasksLimit
+	}
 	k := queueKeys(a.cfg.Prefix, queue)
 	ids, err := a.rdb.ZRevRange(ctx, k.dead, 0, int64(limit)-1).Result()
 	if err != nil || len(ids) == 0 {
