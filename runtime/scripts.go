@@ -5,6 +5,33 @@ import "github.com/redis/go-redis/v9"
 // Scripts change several keys of one queue atomically. Each receives every
 // key it touches through KEYS, all under the queue's hash tag.
 
+// buryLua defines the Lua function bury, which the scripts that dead-letter
+// tasks start with. bury(dead, records, id, record, now, maxLen, maxAge)
+// files record under id in the dead letter set (keys dead and records), then
+// trims the set to maxLen entries and, when maxAge is positive, removes the
+// entries dead for more than maxAge ms. now, maxLen and maxAge are
+// strings of integers, as ARGV holds them.
+const buryLua = `
+local function bury(dead, records, id, record, now, maxLen, maxAge)
+	redis.call('ZADD', dead, now, id)
+	redis.call('HSET', records, id, record)
+	maxLen, maxAge = tonumber(maxLen), tonumber(maxAge)
+	if maxAge > 0 then
+		local old = redis.call('ZRANGEBYSCORE', dead, '-inf', tonumber(now) - maxAge, 'LIMIT', 0, 1000)
+		if #old > 0 then
+			redis.call('ZREM', dead, unpack(old))
+			redis.call('HDEL', records, unpack(old))
+		end
+	end
+	local extra = redis.call('ZCARD', dead) - maxLen
+	if extra > 0 then
+		local old = redis.call('ZRANGE', dead, 0, extra - 1)
+		redis.call('ZREM', dead, unpack(old))
+		redis.call('HDEL', records, unpack(old))
+	end
+end
+`
+
 // uniqueScript enqueues a task unless another with the same unique key was
 // enqueued within the window.
 //
@@ -47,10 +74,12 @@ return {#due, next[2] or false}
 // queued twice.
 //
 // KEYS: stream, delayed, dead, dead records. ARGV: group, entry ID, action
-// ("retry", "requeue" or "dead"), envelope or dead record, due time ms (for
-// retry) or task ID (for dead), now ms, dead max length, dead max age ms
-// (0: no limit). It returns 1, or 0 if the entry was no longer pending.
-var settleScript = redis.NewScript(`
+// ("retry", "requeue" or "dead"), envelope or dead record, then the due time
+// ms (for retry), the interrupt count to keep in the new entry's field i
+// (for requeue; "" or "0": none) or the task ID (for dead), now ms, dead max
+// length, dead max age ms (0: no limit). It returns 1, or 0 if the entry was
+// no longer pending.
+var settleScript = redis.NewScript(buryLua + `
 if ARGV[2] ~= '' then
 	if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then
 		return 0
@@ -61,54 +90,67 @@ local action = ARGV[3]
 if action == 'retry' then
 	redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
 elseif action == 'requeue' then
-	redis.call('XADD', KEYS[1], '*', 'e', ARGV[4])
+	if ARGV[5] ~= '' and ARGV[5] ~= '0' then
+		redis.call('XADD', KEYS[1], '*', 'e', ARGV[4], 'i', ARGV[5])
+	else
+		redis.call('XADD', KEYS[1], '*', 'e', ARGV[4])
+	end
 else
-	redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])
-	redis.call('HSET', KEYS[4], ARGV[5], ARGV[4])
-	local maxAge = tonumber(ARGV[8])
-	if maxAge > 0 then
-		local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[6]) - maxAge, 'LIMIT', 0, 1000)
-		if #old > 0 then
-			redis.call('ZREM', KEYS[3], unpack(old))
-			redis.call('HDEL', KEYS[4], unpack(old))
-		end
-	end
-	local extra = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[7])
-	if extra > 0 then
-		local old = redis.call('ZRANGE', KEYS[3], 0, extra - 1)
-		redis.call('ZREM', KEYS[3], unpack(old))
-		redis.call('HDEL', KEYS[4], unpack(old))
-	end
+	bury(KEYS[3], KEYS[4], ARGV[5], ARGV[4], ARGV[6], ARGV[7], ARGV[8])
 end
 return 1
 `)
 
 // reclaimScript takes entries from a dead worker and puts them back on the
 // stream as new entries, counting the interruption; the attempt itself is
-// not counted as failed.
+// not counted as failed. An entry without an envelope (no field e), which
+// no worker could run, goes to the dead letter set under its entry ID,
+// saying so, as a worker files such an entry when it reads one.
 //
-// KEYS: stream. ARGV: group, this worker, min idle ms, entry IDs... It
-// returns the number of entries put back.
-var reclaimScript = redis.NewScript(`
+// KEYS: stream, dead, dead records. ARGV: group, this worker, min idle ms,
+// now ms, dead max length, dead max age ms (0: no limit), entry IDs... It
+// returns the number of entries put back or dead-lettered.
+var reclaimScript = redis.NewScript(buryLua + `
 local n = 0
-for i = 4, #ARGV do
+for i = 7, #ARGV do
 	local got = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[i])
 	local entry = got[1]
 	if entry then
 		local f = entry[2]
 		local env, intr = nil, 0
 		for j = 1, #f, 2 do
-			if f[j] == 'e' then env = f[j+1] elseif f[j] == 'i' then intr = tonumber(f[j+1]) end
+			if f[j] == 'e' then env = f[j+1] elseif f[j] == 'i' then intr = tonumber(f[j+1]) or 0 end
 		end
 		if env then
 			redis.call('XADD', KEYS[1], '*', 'e', env, 'i', intr + 1)
-			n = n + 1
+		else
+			local fields = string.sub(cjson.encode(f), 1, 500)
+			local msg = 'runtime: undecodable task envelope: stream entry without field "e" (fields ' .. fields .. '), reclaimed from a dead worker'
+			local rec = '{"e":"","err":' .. cjson.encode(msg) .. ',"n":0,"died":' .. ARGV[4] .. '}'
+			bury(KEYS[2], KEYS[3], ARGV[i], rec, ARGV[4], ARGV[5], ARGV[6])
 		end
+		n = n + 1
 		redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
 		redis.call('XDEL', KEYS[1], ARGV[i])
 	end
 end
 return n
+`)
+
+// dropConsumerScript deletes a consumer of a stream's group, unless entries
+// are still pending under it: XGROUP DELCONSUMER would forget them, and
+// since they were delivered already no other consumer would ever read them.
+// A consumer kept for its pending entries is reclaimed once its worker's
+// liveness key has expired (see reclaimScript).
+//
+// KEYS: stream. ARGV: group, consumer. It returns 1 if the consumer was
+// deleted (or did not exist), 0 if it was kept.
+var dropConsumerScript = redis.NewScript(`
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then
+	return 0
+end
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+return 1
 `)
 
 // requeueDeadScript moves a dead task back to the stream.

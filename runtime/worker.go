@@ -184,10 +184,10 @@ func (w *worker) run(ctx context.Context) error {
 	if derr := rdb.Del(cleanup, workerKey(w.cfg.Prefix, w.id)).Err(); derr != nil {
 		w.log.Warn("remove worker liveness key", "err", derr)
 	}
-	if err == nil {
-		for _, q := range w.queues {
-			rdb.XGroupDelConsumer(cleanup, w.keys[q].stream, group, w.id)
-		}
+	for _, q := range w.queues {
+		// Tasks still running, or whose acknowledgement failed, keep this
+		// worker's consumer: other workers reclaim them.
+		w.dropConsumer(cleanup, q, w.id)
 	}
 	w.log.Info("worker stopped")
 	return err
@@ -604,6 +604,9 @@ func (w *worker) settle(d *delivery, env *envelope, action, arg string) {
 		dueOrID = arg
 	case "requeue":
 		payload = d.data
+		if d.interrupts > 0 {
+			dueOrID = strconv.Itoa(d.interrupts) // the same attempt: keep its count
+		}
 	case "dead":
 		rec := deadRecord{Envelope: d.data, Error: arg, Died: now}
 		dueOrID = d.entry
@@ -614,14 +617,10 @@ func (w *worker) settle(d *delivery, env *envelope, action, arg string) {
 		b, _ := json.Marshal(rec)
 		payload = string(b)
 	}
-	maxAge := int64(0)
-	if w.cfg.DeadMaxAge > 0 {
-		maxAge = w.cfg.DeadMaxAge.Milliseconds()
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := settleScript.Run(ctx, w.app.rdb, []string{k.stream, k.delayed, k.dead, k.deadSet},
-		group, d.entry, action, payload, dueOrID, now, w.cfg.DeadMaxLen, maxAge).Err()
+		group, d.entry, action, payload, dueOrID, now, w.cfg.DeadMaxLen, w.deadMaxAge()).Err()
 	if err != nil {
 		// The entry stays pending under this worker; if the worker dies it
 		// is reclaimed, so the task is not lost.
@@ -825,18 +824,19 @@ func (w *worker) reclaim(ctx context.Context, queue string) error {
 			continue
 		}
 		if c.Pending == 0 {
-			rdb.XGroupDelConsumer(ctx, stream, group, c.Name)
+			w.dropConsumer(ctx, queue, c.Name)
 			continue
 		}
 		pending, err := rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: stream, Group: group, Start: "-", End: "+", Count: 1000, Consumer: c.Name}).Result()
 		if err != nil {
 			return err
 		}
-		args := []any{group, w.id, w.cfg.Heartbeat.Milliseconds()}
+		args := []any{group, w.id, w.cfg.Heartbeat.Milliseconds(), time.Now().UnixMilli(), w.cfg.DeadMaxLen, w.deadMaxAge()}
 		for _, p := range pending {
 			args = append(args, p.ID)
 		}
-		n, err := reclaimScript.Run(ctx, rdb, []string{stream}, args...).Int()
+		k := w.keys[queue]
+		n, err := reclaimScript.Run(ctx, rdb, []string{stream, k.dead, k.deadSet}, args...).Int()
 		if err != nil {
 			return err
 		}
@@ -847,6 +847,29 @@ func (w *worker) reclaim(ctx context.Context, queue string) error {
 		}
 	}
 	return nil
+}
+
+// deadMaxAge returns Config.DeadMaxAge in ms as the scripts take it: 0 for
+// no limit.
+func (w *worker) deadMaxAge() int64 {
+	if w.cfg.DeadMaxAge > 0 {
+		return w.cfg.DeadMaxAge.Milliseconds()
+	}
+	return 0
+}
+
+// dropConsumer deletes the consumer of queue's stream, unless tasks are
+// still pending under it.
+func (w *worker) dropConsumer(ctx context.Context, queue, consumer string) {
+	deleted, err := dropConsumerScript.Run(ctx, w.app.rdb, []string{w.keys[queue].stream}, group, consumer).Int()
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			w.log.Warn("remove consumer", "queue", queue, "consumer", consumer, "err", err)
+		}
+	case deleted == 0 && consumer == w.id:
+		w.log.Warn("tasks of this worker are still pending; live workers will reclaim them", "queue", queue)
+	}
 }
 
 // pause waits for d or until ctx is cancelled.
