@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tenantgen/tenantgen/internal/names"
@@ -26,6 +25,12 @@ type App struct {
 	cfg    Config
 	rdb    redis.UniversalClient
 	ownRDB bool // the App opened rdb and closes it
+
+	pools    map[string]*pgxpool.Pool // by alias
+	ownPools []*pgxpool.Pool          // opened from Config.Databases
+	tenants  TenantStore              // nil without databases
+	cache    *tenantCache             // of tenants; nil without a store
+	signer   *signer                  // nil without Config.SigningKeys
 }
 
 // Open checks cfg, connects to Redis and returns an App.
@@ -34,7 +39,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, rdb: cfg.Redis}
+	a := &App{cfg: cfg, rdb: cfg.Redis, signer: newSigner(cfg.SigningKeys)}
 	if a.rdb == nil {
 		opts, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
@@ -47,12 +52,20 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Close()
 		return nil, fmt.Errorf("runtime: connect to redis: %w (is it running? check Config.RedisURL)", err)
 	}
+	if err := a.openDatabases(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
-// Close releases the App's Redis connections, unless Config.Redis supplied
-// them. Stop Run (cancel its ctx) before closing.
+// Close releases the App's Redis connections and database pools, except
+// those that Config.Redis and Config.Pools supplied. Stop Run (cancel its
+// ctx) before closing.
 func (a *App) Close() error {
+	for _, p := range a.ownPools {
+		p.Close()
+	}
 	if a.ownRDB {
 		return a.rdb.Close()
 	}
@@ -135,12 +148,11 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 			if uniques == nil {
 				uniques = make(map[int]*redis.Cmd)
 			}
-			sum := sha256.Sum256([]byte(env.Name + "\x00" + env.Tenant + "\x00" + string(env.Args)))
 			dueMS := "0"
 			if !due.IsZero() {
 				dueMS = strconv.FormatInt(ceilMilli(due), 10)
 			}
-			uniques[i] = uniqueScript.Eval(ctx, pipe, []string{k.unique + hex.EncodeToString(sum[:16]), k.stream, k.delayed},
+			uniques[i] = uniqueScript.Eval(ctx, pipe, []string{k.uniqueLock(env.Name, env.Tenant, env.Args), k.stream, k.delayed},
 				string(env.ID), req.Unique.Milliseconds(), data, dueMS)
 		case due.IsZero():
 			pipe.XAdd(ctx, &redis.XAddArgs{Stream: k.stream, Values: []string{fieldEnvelope, data}})
@@ -183,6 +195,11 @@ func (a *App) envelope(req Request, now time.Time) (envelope, time.Time, error) 
 	} else if err := names.CheckQueue(queue); err != nil {
 		return envelope{}, time.Time{}, fmt.Errorf("runtime: enqueue task %q: %w", req.Name, err)
 	}
+	if req.Tenant != "" {
+		if err := names.CheckTenant(req.Tenant); err != nil {
+			return envelope{}, time.Time{}, fmt.Errorf("runtime: enqueue task %q: %w", req.Name, err)
+		}
+	}
 	if !json.Valid(req.Args) {
 		return envelope{}, time.Time{}, fmt.Errorf("runtime: enqueue task %q: arguments are not valid JSON", req.Name)
 	}
@@ -195,7 +212,7 @@ func (a *App) envelope(req Request, now time.Time) (envelope, time.Time, error) 
 	}
 	env := envelope{
 		Version:  envelopeVersion,
-		ID:       newTaskID(),
+		ID:       req.id,
 		Name:     req.Name,
 		Tenant:   req.Tenant,
 		Queue:    queue,
@@ -207,6 +224,12 @@ func (a *App) envelope(req Request, now time.Time) (envelope, time.Time, error) 
 	}
 	if !req.Deadline.IsZero() {
 		env.Deadline = req.Deadline.UnixMilli()
+	}
+	if env.ID == "" {
+		env.ID = newTaskID()
+	}
+	if a.signer != nil {
+		a.signer.sign(&env)
 	}
 	var due time.Time
 	if req.RunAt.After(now) {

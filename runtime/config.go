@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tenantgen/tenantgen/internal/names"
@@ -27,6 +28,51 @@ type Config struct {
 	// Prefix starts every Redis key of the App, so that several apps can
 	// share one Redis. Default "tg".
 	Prefix string
+
+	// Databases maps database aliases to PostgreSQL URLs. The App opens a
+	// pool for each (pool_max_conns in the URL, else at least Concurrency
+	// connections) and closes it in Close. Tasks reach them with DB.
+	Databases map[string]string
+
+	// Pools maps database aliases to ready pools, which the App does not
+	// close. An alias may appear in Databases or Pools, not both.
+	Pools map[string]*pgxpool.Pool
+
+	// SharedSchema is the schema of shared tables, second on every tenant
+	// task's search_path and alone on a public task's. Default "public".
+	SharedSchema string
+
+	// DefaultDBs lists the databases switched to the tenant's schema for
+	// tasks whose directive has no dbs= option. Default {"default"} when
+	// a database "default" is configured.
+	DefaultDBs []string
+
+	// DBMode says how tasks' database handles switch to the tenant's
+	// schema: per statement (the default) or in one transaction per task.
+	DBMode DBMode
+
+	// Tenants looks tenants up. Default: a TableStore on the "default"
+	// database reading TenantTable.
+	Tenants TenantStore
+
+	// TenantTable names the table and columns of the default TableStore.
+	TenantTable TenantTable
+
+	// TenantCache is how long a worker reuses a tenant record for tasks
+	// whose directive has no cache= option. Default 0: look the tenant up
+	// for every task (concurrent lookups of one tenant are still shared).
+	TenantCache time.Duration
+
+	// UnknownTenantCache is how long a worker remembers that a tenant does
+	// not exist, for tasks with a cache TTL. Default 1 second.
+	UnknownTenantCache time.Duration
+
+	// SigningKeys sign every enqueued task with HMAC-SHA256 and make
+	// workers refuse tasks that are unsigned or whose signature does not
+	// verify, before any tenant lookup. The first key signs; all verify, so
+	// that keys can be rotated: add the new key first, deploy, then drop
+	// the old one once no task signed with it is left.
+	SigningKeys []SigningKey
 
 	// Registry holds the tasks that Run works. Run requires it; an App that
 	// only enqueues may leave it nil.
@@ -144,6 +190,18 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.SharedSchema == "" {
+		c.SharedSchema = "public"
+	}
+	if c.TenantTable.Schema == "" {
+		c.TenantTable.Schema = c.SharedSchema
+	}
+	if c.DefaultDBs == nil && c.hasDB("default") {
+		c.DefaultDBs = []string{"default"}
+	}
+	if c.UnknownTenantCache == 0 {
+		c.UnknownTenantCache = time.Second
+	}
 	return c
 }
 
@@ -199,10 +257,55 @@ func (c Config) validate() error {
 	if c.DeadMaxLen < 1 {
 		bad("DeadMaxLen is %d; it must be at least 1", c.DeadMaxLen)
 	}
+	for alias := range c.Databases {
+		if err := names.CheckDB(alias); err != nil {
+			bad("Databases: %v", err)
+		}
+		if _, ok := c.Pools[alias]; ok {
+			bad("database %q is in both Databases and Pools; keep one", alias)
+		}
+	}
+	for alias, p := range c.Pools {
+		if err := names.CheckDB(alias); err != nil {
+			bad("Pools: %v", err)
+		}
+		if p == nil {
+			bad("Pools: database %q has a nil pool", alias)
+		}
+	}
+	for _, alias := range c.DefaultDBs {
+		if !c.hasDB(alias) {
+			bad("DefaultDBs names database %q, which is not in Databases or Pools", alias)
+		}
+	}
+	if err := names.CheckSchema(c.SharedSchema); err != nil {
+		bad("SharedSchema: %v", err)
+	}
+	if c.DBMode != DBStatement && c.DBMode != DBTransaction {
+		bad("DBMode %v is not DBStatement or DBTransaction", c.DBMode)
+	}
+	if c.TenantCache < 0 || c.UnknownTenantCache < 0 {
+		bad("TenantCache and UnknownTenantCache must not be negative")
+	}
+	for i, k := range c.SigningKeys {
+		if k.ID == "" || strings.ContainsAny(k.ID, "\"\x00") {
+			bad("SigningKeys[%d]: key ID %q must be non-empty, without quotes", i, k.ID)
+		}
+		if len(k.Secret) < 32 {
+			bad("SigningKeys[%d] (%q): the secret is %d bytes; use at least 32 random bytes", i, k.ID, len(k.Secret))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("runtime: invalid Config: %w", err)
 	}
 	return nil
+}
+
+// hasDB reports whether alias names a configured database.
+func (c Config) hasDB(alias string) bool {
+	_, inURLs := c.Databases[alias]
+	_, inPools := c.Pools[alias]
+	return inURLs || inPools
 }
 
 // DefaultBackoff waits about 2^(attempt-1) seconds before retry number

@@ -39,6 +39,8 @@ type Request struct {
 
 	// Headers carry trace and metadata values to the worker (see Job).
 	Headers map[string]string
+
+	id TaskID // chosen before enqueue by a batching Enqueuer; empty: a new one
 }
 
 // ErrNoTenant is returned when a task that is not public is enqueued without

@@ -32,6 +32,8 @@ type envelope struct {
 	Enqueued int64             `json:"at"`            // unix ms of the first enqueue
 	Headers  map[string]string `json:"h,omitempty"`   // trace and metadata headers
 	Error    string            `json:"err,omitempty"` // last failure, on retries
+	KeyID    string            `json:"kid,omitempty"` // signing key, when Config.SigningKeys is set
+	Sig      string            `json:"sig,omitempty"` // HMAC-SHA256 signature (see sign.go)
 }
 
 // errBadEnvelope marks an envelope that cannot be decoded.
@@ -54,10 +56,11 @@ func (e *envelope) encode() (string, error) {
 // work to encoding/json, if a string needs escaping or Args is not valid,
 // compact JSON that json.Marshal would copy unchanged.
 func (e *envelope) encodeFast() (string, bool) {
-	if !plainJSON(string(e.ID)) || !plainJSON(e.Name) || !plainJSON(e.Tenant) || !plainJSON(e.Queue) || !plainJSON(e.Error) {
+	if !plainJSON(string(e.ID)) || !plainJSON(e.Name) || !plainJSON(e.Tenant) || !plainJSON(e.Queue) || !plainJSON(e.Error) ||
+		!plainJSON(e.KeyID) || !plainJSON(e.Sig) {
 		return "", false
 	}
-	size := 96 + len(e.ID) + len(e.Name) + len(e.Tenant) + len(e.Queue) + len(e.Args) + len(e.Error)
+	size := 96 + len(e.ID) + len(e.Name) + len(e.Tenant) + len(e.Queue) + len(e.Args) + len(e.Error) + len(e.KeyID) + len(e.Sig) + 16
 	for k, v := range e.Headers {
 		if !plainJSON(k) || !plainJSON(v) {
 			return "", false
@@ -108,6 +111,12 @@ func (e *envelope) encodeFast() (string, bool) {
 	}
 	if e.Error != "" {
 		writeStringField(&b, `,"err":"`, e.Error)
+	}
+	if e.KeyID != "" {
+		writeStringField(&b, `,"kid":"`, e.KeyID)
+	}
+	if e.Sig != "" {
+		writeStringField(&b, `,"sig":"`, e.Sig)
 	}
 	b.WriteByte('}')
 	return b.String(), true
@@ -194,6 +203,8 @@ const (
 	fEnqueued
 	fHeaders
 	fError
+	fKeyID
+	fSig
 )
 
 // decodeEnvelopeFast decodes s without reflection when it is in the shape
@@ -260,6 +271,12 @@ func decodeEnvelopeFast(s string) (*envelope, bool) {
 		case "err":
 			bit = fError
 			e.Error, ok = d.str()
+		case "kid":
+			bit = fKeyID
+			e.KeyID, ok = d.str()
+		case "sig":
+			bit = fSig
+			e.Sig, ok = d.str()
 		}
 		if !ok || bit == 0 || seen&bit != 0 {
 			return nil, false

@@ -21,6 +21,8 @@ var codecSeeds = []envelope{
 	{Version: 1, ID: "ID8", Name: "t", Queue: "q", Args: json.RawMessage(`null`), Headers: map[string]string{}, Enqueued: 1},
 	{Version: 1, ID: "ID9", Name: "t", Queue: "q", Args: json.RawMessage(`{"a":{"b":[{"c":"}]"}]}}`), Headers: map[string]string{"k": "v\"q"}, Enqueued: 1},
 	{Version: 1, ID: "ID10", Name: "t", Queue: "q", Args: json.RawMessage(`-12.5e3`), Enqueued: 1},
+	{Version: 1, ID: "ID11", Name: "t", Tenant: "acme", Queue: "q", Args: json.RawMessage(`[]`), Enqueued: 1, KeyID: "k2026", Sig: "q83vEjRWeJASNFZ4kBI0VniQEjRWeJASNFZ4kBI0Vng"},
+	{Version: 1, ID: "ID12", Name: "t", Queue: "q", Args: json.RawMessage(`[]`), Enqueued: 1, KeyID: "k\"", Sig: "<"},
 }
 
 func TestEnvelopeEncodeMatchesJSON(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,9 @@ func setupQueue(t testing.TB, mod func(*runtime.Config)) *queueBundle {
 		Heartbeat: 100 * time.Millisecond,
 		WorkerTTL: 500 * time.Millisecond,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if os.Getenv("TENANTGEN_TEST_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	if mod != nil {
 		mod(&cfg)

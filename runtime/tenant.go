@@ -1,6 +1,70 @@
 package runtime
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Tenant is one customer of a multi-tenant application: a schema of its own
+// in every database, and a row in the tenants table of the shared schema.
+// Records handed out by the runtime are shared by every task of the process
+// that reads the same cache entry; treat them as read-only.
+type Tenant struct {
+	ID     string            // stable ID, carried by every task of the tenant
+	Schema string            // PostgreSQL schema holding the tenant's tables
+	Name   string            // display name
+	Ready  bool              // provisioned and migrated: tasks may run for it
+	Attrs  map[string]string // free-form attributes, such as a plan
+}
+
+// TenantStore looks tenants up. The default store reads the tenants table of
+// the shared schema (see TableStore); supply your own through Config.Tenants
+// to keep tenants elsewhere.
+type TenantStore interface {
+	// Tenant returns the tenant with the given ID, or an error wrapping
+	// ErrUnknownTenant if there is none.
+	Tenant(ctx context.Context, id string) (*Tenant, error)
+
+	// Tenants returns every tenant, ready or not, ordered by ID.
+	Tenants(ctx context.Context) ([]*Tenant, error)
+}
+
+// TenantWriter is a TenantStore that can also save and delete tenants, as
+// App.CreateTenant, App.UpdateTenant and App.DeleteTenant need.
+type TenantWriter interface {
+	TenantStore
+
+	// SaveTenant inserts t, or updates the tenant with t's ID.
+	SaveTenant(ctx context.Context, t *Tenant) error
+
+	// DeleteTenant deletes the tenant with the given ID; deleting a tenant
+	// that does not exist is not an error.
+	DeleteTenant(ctx context.Context, id string) error
+}
+
+// ErrUnknownTenant is wrapped by the errors of lookups of a tenant that does
+// not exist.
+var ErrUnknownTenant = errors.New("runtime: unknown tenant")
+
+// TenantError is the error of a task that the worker refused to run for its
+// tenant: unknown, not ready, or with an invalid ID or schema. Such a task
+// fails permanently; it never runs in another schema.
+type TenantError struct {
+	ID     string // the tenant ID the task carried
+	Reason string // why the tenant was refused
+	Err    error  // the underlying error, if any
+}
+
+func (e *TenantError) Error() string {
+	msg := fmt.Sprintf("tenant %q refused: %s", e.ID, e.Reason)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *TenantError) Unwrap() error { return e.Err }
 
 type tenantKey struct{}
 
@@ -15,4 +79,15 @@ func WithTenant(ctx context.Context, id string) context.Context {
 func tenantID(ctx context.Context) (string, bool) {
 	id, ok := ctx.Value(tenantKey{}).(string)
 	return id, ok && id != ""
+}
+
+// TenantFrom returns the tenant that the task running with ctx works for,
+// as the worker resolved it. It reports false in a public task and outside
+// tasks.
+func TenantFrom(ctx context.Context) (*Tenant, bool) {
+	s := scopeFrom(ctx)
+	if s == nil || s.tenant == nil {
+		return nil, false
+	}
+	return s.tenant, true
 }

@@ -1,5 +1,5 @@
 // Package names holds the rules for the names that tasks carry: task names,
-// queue names and database aliases. The generator checks them at generate
+// queue names, database aliases, tenant IDs and schema names. The generator checks them at generate
 // time and the runtime checks them again at registration, so both share this
 // one definition.
 package names
@@ -13,7 +13,9 @@ import (
 const (
 	MaxTask  = 200
 	MaxQueue = 64
-	MaxDB    = 63
+	MaxDB     = 63
+	MaxTenant = 64
+	MaxSchema = 63 // PostgreSQL's NAMEDATALEN-1; longer names are silently truncated
 )
 
 // CheckTask reports whether s is a valid task name. Task names are stable
@@ -41,6 +43,28 @@ func CheckDB(s string) error {
 	return check("database alias", s, MaxDB, func(i int, c byte) bool {
 		return isLower(c) || i > 0 && (isDigit(c) || c == '_')
 	}, "lowercase ASCII letters, digits and _, starting with a letter")
+}
+
+// CheckTenant reports whether s is a valid tenant ID: ASCII letters, digits
+// and "_ . -", starting with a letter, digit or underscore. Tenant IDs travel
+// in every task and in log lines; they never carry quotes, spaces or braces.
+func CheckTenant(s string) error {
+	return check("tenant ID", s, MaxTenant, func(i int, c byte) bool {
+		return isAlnum(c) || c == '_' || i > 0 && (c == '.' || c == '-')
+	}, "ASCII letters, digits and _ . -, starting with a letter, digit or _")
+}
+
+// CheckSchema reports whether s is a valid tenant schema name: lowercase
+// ASCII letters, digits and underscores, starting with a letter or
+// underscore, at most 63 bytes, and not starting with "pg_", which
+// PostgreSQL reserves.
+func CheckSchema(s string) error {
+	if strings.HasPrefix(s, "pg_") {
+		return fmt.Errorf("invalid schema name %q: names starting with pg_ are reserved by PostgreSQL", s)
+	}
+	return check("schema name", s, MaxSchema, func(i int, c byte) bool {
+		return isLower(c) || c == '_' || i > 0 && isDigit(c)
+	}, "lowercase ASCII letters, digits and _, starting with a letter or _")
 }
 
 func check(what, s string, max int, ok func(i int, c byte) bool, rule string) error {

@@ -122,3 +122,50 @@ func TestCheckDB(t *testing.T) {
 		{"rule in message", "A", "use lowercase ASCII letters, digits and _, starting with a letter"},
 	})
 }
+
+func TestCheckTenant(t *testing.T) {
+	t.Parallel()
+	const invalid = "invalid tenant ID "
+	runNameTests(t, names.CheckTenant, []nameTest{
+		{"slug", "acme", ""},
+		{"uuid", "0b7e6f1c-3a2d-4c5e-9f10-2b3c4d5e6f70", ""},
+		{"every allowed character", "aZ09_.-", ""},
+		{"leading underscore", "_a", ""},
+		{"exactly the limit", strings.Repeat("t", names.MaxTenant), ""},
+		{"empty", "", "empty tenant ID"},
+		{"one over the limit", strings.Repeat("t", names.MaxTenant+1), "is 65 bytes long; the limit is 64"},
+		{"leading dash", "-a", invalid + `"-a"`},
+		{"single quote", "a'b", invalid + `"a'b"`},
+		{"double quote", `a"b`, invalid + `"a\"b"`},
+		{"semicolon", "a;drop table t", invalid + `"a;drop table t"`},
+		{"space", "a b", invalid + `"a b"`},
+		{"braces", "{a}", invalid + `"{a}"`},
+		{"NUL", "a\x00b", invalid + `"a\x00b"`},
+		{"unicode letter", "çà", invalid + `"çà"`},
+	})
+}
+
+func TestCheckSchema(t *testing.T) {
+	t.Parallel()
+	const invalid = "invalid schema name "
+	runNameTests(t, names.CheckSchema, []nameTest{
+		{"word", "acme", ""},
+		{"generated", "t_01hzx3", ""},
+		{"leading underscore", "_a", ""},
+		{"pg in the middle", "a_pg_b", ""},
+		{"pg without underscore", "pgx", ""},
+		{"exactly 63 bytes", strings.Repeat("s", 63), ""},
+		{"64 bytes", strings.Repeat("s", 64), "is 64 bytes long; the limit is 63"},
+		{"empty", "", "empty schema name"},
+		{"pg_ prefix", "pg_x", `invalid schema name "pg_x": names starting with pg_ are reserved by PostgreSQL`},
+		{"uppercase", "Acme", invalid + `"Acme"`},
+		{"leading digit", "1a", invalid + `"1a"`},
+		{"double quote", `a"b`, invalid + `"a\"b"`},
+		{"single quote", "a'b", invalid + `"a'b"`},
+		{"semicolon", "a;drop", invalid + `"a;drop"`},
+		{"space", "a b", invalid + `"a b"`},
+		{"dash", "a-b", invalid + `"a-b"`},
+		{"dot", "public.a", invalid + `"public.a"`},
+		{"unicode letter", "ñ", invalid + `"ñ"`},
+	})
+}

@@ -1,0 +1,291 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tenantgen/tenantgen/internal/names"
+	"github.com/tenantgen/tenantgen/templates"
+)
+
+// migrationsTable records, in each tenant schema, the migration files
+// applied to it.
+const migrationsTable = "tenantgen_migrations"
+
+// CreateTenantsTable creates the tenants table of the default store
+// (templates/001_tenants.sql) in the shared schema of the "default"
+// database, if it does not exist.
+func (a *App) CreateTenantsTable(ctx context.Context) error {
+	p, ok := a.pools["default"]
+	if !ok {
+		return errors.New("runtime: CreateTenantsTable needs a database named \"default\" in Config.Databases or Config.Pools")
+	}
+	if def := (TenantTable{Schema: a.cfg.TenantTable.Schema}).withDefaults(); a.cfg.TenantTable.withDefaults() != def {
+		return errors.New("runtime: CreateTenantsTable creates the default tenants table, but Config.TenantTable names another table or columns: create that table yourself")
+	}
+	sql, err := fs.ReadFile(templates.FS, templates.Tenants)
+	if err != nil {
+		return fmt.Errorf("runtime: %w", err)
+	}
+	schema := pgx.Identifier{a.cfg.TenantTable.Schema}.Sanitize()
+	return pgx.BeginTxFunc(ctx, p, pgx.TxOptions{BeginQuery: "begin; set local search_path to " + schema}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, string(sql)); err != nil {
+			return fmt.Errorf("runtime: create the tenants table: %w", err)
+		}
+		return nil
+	})
+}
+
+// writer returns the store as a TenantWriter.
+func (a *App) writer(op string) (TenantWriter, error) {
+	w, ok := a.tenants.(TenantWriter)
+	if !ok {
+		return nil, fmt.Errorf("runtime: %s needs a tenant store that can save tenants (a TenantWriter), such as the default TableStore", op)
+	}
+	return w, nil
+}
+
+// CreateTenant provisions a tenant: it records t as not ready, creates its
+// schema in the "default" database, applies the migrations (the *.sql files
+// at the root of migrations, in name order, each in its own transaction
+// with the tenant's schema first on search_path), then marks the tenant
+// ready. Tasks run only for ready tenants, so no task, periodic or not,
+// reaches a half-migrated tenant.
+//
+// CreateTenant is idempotent: calling it again for the same tenant and
+// schema resumes an interrupted creation, or applies migrations added
+// since. Schema names must be lowercase ASCII letters, digits and _, at
+// most 63 bytes, and not start with pg_; generated names such as
+// "t_<id>" avoid collisions.
+func (a *App) CreateTenant(ctx context.Context, t Tenant, migrations fs.FS) error {
+	if err := names.CheckTenant(t.ID); err != nil {
+		return fmt.Errorf("runtime: create tenant: %w", err)
+	}
+	if err := names.CheckSchema(t.Schema); err != nil {
+		return fmt.Errorf("runtime: create tenant %q: %w", t.ID, err)
+	}
+	if t.Schema == a.cfg.SharedSchema {
+		return fmt.Errorf("runtime: create tenant %q: schema %q is the shared schema; give the tenant its own", t.ID, t.Schema)
+	}
+	w, err := a.writer("CreateTenant")
+	if err != nil {
+		return err
+	}
+	old, err := w.Tenant(ctx, t.ID)
+	var te *TenantError
+	switch {
+	case errors.Is(err, ErrUnknownTenant) || errors.As(err, &te):
+	case err != nil:
+		return fmt.Errorf("runtime: create tenant %q: %w", t.ID, err)
+	case old.Schema != t.Schema:
+		return fmt.Errorf("runtime: create tenant %q: it exists with schema %q, not %q", t.ID, old.Schema, t.Schema)
+	}
+	ready := old != nil && old.Ready
+	if !ready {
+		t.Ready = false
+		if err := w.SaveTenant(ctx, &t); err != nil {
+			return err
+		}
+	}
+	if err := a.migrate(ctx, t.Schema, migrations); err != nil {
+		return fmt.Errorf("runtime: create tenant %q: %w", t.ID, err)
+	}
+	t.Ready = true
+	if err := w.SaveTenant(ctx, &t); err != nil {
+		return err
+	}
+	return a.InvalidateTenant(ctx, t.ID)
+}
+
+// MigrateTenants applies the migrations not yet applied to every tenant,
+// logging progress. Each file runs in its own transaction, so a tenant is
+// never left with half a file applied; tenants stay ready meanwhile, so
+// write migrations that the running code tolerates.
+func (a *App) MigrateTenants(ctx context.Context, migrations fs.FS) error {
+	if a.tenants == nil {
+		return errors.New("runtime: MigrateTenants needs a tenant store: configure a \"default\" database or Config.Tenants")
+	}
+	list, err := a.tenants.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	for i, t := range list {
+		if err := a.migrate(ctx, t.Schema, migrations); err != nil {
+			return fmt.Errorf("runtime: migrate tenant %q: %w", t.ID, err)
+		}
+		if (i+1)%100 == 0 || i+1 == len(list) {
+			a.cfg.Logger.Info("migrating tenants", "done", i+1, "of", len(list), "elapsed", time.Since(start).Round(time.Millisecond))
+		}
+	}
+	return nil
+}
+
+// migrate creates schema if needed and applies the migrations not yet
+// recorded in it.
+func (a *App) migrate(ctx context.Context, schema string, migrations fs.FS) error {
+	if err := names.CheckSchema(schema); err != nil {
+		return err
+	}
+	p, ok := a.pools["default"]
+	if !ok {
+		return errors.New("tenant schemas live in the database named \"default\": add it to Config.Databases or Config.Pools")
+	}
+	files, err := fs.Glob(migrations, "*.sql")
+	if err != nil {
+		return err
+	}
+	slices.Sort(files)
+	ident := pgx.Identifier{schema}.Sanitize()
+	// Citus cannot create a schema and its tables in one statement: the
+	// schema comes first, on its own.
+	if _, err := p.Exec(ctx, "create schema if not exists "+ident); err != nil {
+		return fmt.Errorf("create schema %q: %w", schema, err)
+	}
+	if _, err := p.Exec(ctx, "create table if not exists "+ident+"."+migrationsTable+" (name text primary key, applied_at timestamptz not null default now())"); err != nil {
+		return fmt.Errorf("create %s.%s: %w", schema, migrationsTable, err)
+	}
+	for _, name := range files {
+		if err := a.applyMigration(ctx, p, schema, migrations, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyMigration applies one file to schema unless it was applied, in one
+// transaction that also records it. Concurrent calls for one schema
+// serialize on an advisory lock.
+func (a *App) applyMigration(ctx context.Context, p *pgxpool.Pool, schema string, migrations fs.FS, name string) error {
+	sql, err := fs.ReadFile(migrations, name)
+	if err != nil {
+		return err
+	}
+	begin := "begin; set local search_path to " + searchPath(schema, a.cfg.SharedSchema)
+	return pgx.BeginTxFunc(ctx, p, pgx.TxOptions{BeginQuery: begin}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtext($1))", "tenantgen/migrate/"+schema); err != nil {
+			return err
+		}
+		var applied bool
+		q := "select exists (select 1 from " + pgx.Identifier{schema, migrationsTable}.Sanitize() + " where name = $1)"
+		if err := tx.QueryRow(ctx, q, name).Scan(&applied); err != nil {
+			return err
+		}
+		if applied {
+			return nil
+		}
+		// No arguments: pgx sends the file with the simple protocol, which
+		// runs several statements.
+		if _, err := tx.Exec(ctx, string(sql)); err != nil {
+			return fmt.Errorf("migration %s in schema %q: %w", name, schema, err)
+		}
+		if _, err := tx.Exec(ctx, "insert into "+pgx.Identifier{schema, migrationsTable}.Sanitize()+" (name) values ($1)", name); err != nil {
+			return err
+		}
+		a.cfg.Logger.Info("migration applied", "schema", schema, "file", name)
+		return nil
+	})
+}
+
+// UpdateTenant saves t (its name, attributes or ready flag) and drops it
+// from every worker's cache. Clearing Ready stops its tasks: they fail
+// permanently until it is set again.
+func (a *App) UpdateTenant(ctx context.Context, t Tenant) error {
+	if err := names.CheckTenant(t.ID); err != nil {
+		return fmt.Errorf("runtime: update tenant: %w", err)
+	}
+	if err := names.CheckSchema(t.Schema); err != nil {
+		return fmt.Errorf("runtime: update tenant %q: %w", t.ID, err)
+	}
+	w, err := a.writer("UpdateTenant")
+	if err != nil {
+		return err
+	}
+	if err := w.SaveTenant(ctx, &t); err != nil {
+		return err
+	}
+	return a.InvalidateTenant(ctx, t.ID)
+}
+
+// DeleteTenant deletes the tenant's record and drops it from every
+// worker's cache; its queued tasks then fail permanently. The tenant's
+// schema is left in place: drop it yourself once you no longer need its
+// data (DROP SCHEMA ... CASCADE).
+func (a *App) DeleteTenant(ctx context.Context, id string) error {
+	w, err := a.writer("DeleteTenant")
+	if err != nil {
+		return err
+	}
+	if err := w.DeleteTenant(ctx, id); err != nil {
+		return err
+	}
+	return a.InvalidateTenant(ctx, id)
+}
+
+// invalidations names the Redis Pub/Sub channel of tenant changes.
+func (a *App) invalidations() string { return a.cfg.Prefix + ":tenants" }
+
+// InvalidateTenant drops the tenant from the cache of this process and,
+// through Redis Pub/Sub, of every worker of the App. Call it after changing
+// a tenant in a store of your own; the App's tenant methods call it for
+// you.
+func (a *App) InvalidateTenant(ctx context.Context, id string) error {
+	if a.cache != nil {
+		a.cache.invalidate(id)
+	}
+	if err := a.rdb.Publish(ctx, a.invalidations(), id).Err(); err != nil {
+		return fmt.Errorf("runtime: invalidate tenant %q: %w", id, err)
+	}
+	return nil
+}
+
+// watchTenants subscribes the cache to tenant invalidations until the
+// returned function is called.
+func (a *App) watchTenants(ctx context.Context) (func(), error) {
+	ps := a.rdb.Subscribe(ctx, a.invalidations())
+	if _, err := ps.Receive(ctx); err != nil {
+		ps.Close()
+		return nil, fmt.Errorf("runtime: subscribe to tenant changes: %w", err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			msg, err := ps.Receive(context.Background())
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			switch m := msg.(type) {
+			case *redis.Subscription:
+				// Subscribed again after a lost connection: changes may
+				// have been missed meanwhile.
+				a.cache.invalidate()
+			case *redis.Message:
+				a.cache.invalidate(m.Payload)
+			}
+			if err != nil {
+				select {
+				case <-stop:
+					return
+				case <-time.After(time.Second): // Redis is away; the client reconnects
+				}
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		ps.Close()
+		<-done
+	}, nil
+}

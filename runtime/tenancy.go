@@ -1,0 +1,180 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tenantgen/tenantgen/internal/names"
+)
+
+// openDatabases opens the pools of cfg.Databases and collects them with
+// cfg.Pools.
+func (a *App) openDatabases(ctx context.Context) error {
+	a.pools = make(map[string]*pgxpool.Pool, len(a.cfg.Databases)+len(a.cfg.Pools))
+	for alias, p := range a.cfg.Pools {
+		a.pools[alias] = p
+	}
+	for alias, url := range a.cfg.Databases {
+		pc, err := pgxpool.ParseConfig(url)
+		if err != nil {
+			return fmt.Errorf("runtime: database %q: invalid URL: %w", alias, err)
+		}
+		if !strings.Contains(url, "pool_max_conns") {
+			pc.MaxConns = max(pc.MaxConns, int32(a.cfg.Concurrency))
+		}
+		// Code that uses the pool without a task sees only the shared
+		// schema, whatever the server's default search_path.
+		if _, ok := pc.ConnConfig.RuntimeParams["search_path"]; !ok {
+			pc.ConnConfig.RuntimeParams["search_path"] = searchPath("", a.cfg.SharedSchema)
+		}
+		p, err := pgxpool.NewWithConfig(ctx, pc)
+		if err != nil {
+			return fmt.Errorf("runtime: database %q: %w", alias, err)
+		}
+		a.pools[alias] = p
+		a.ownPools = append(a.ownPools, p)
+		if err := p.Ping(ctx); err != nil {
+			return fmt.Errorf("runtime: connect to database %q: %w (is PostgreSQL running? check Config.Databases)", alias, err)
+		}
+	}
+	a.tenants = a.cfg.Tenants
+	if a.tenants == nil && a.pools["default"] != nil {
+		a.tenants = NewTableStore(a.pools["default"], a.cfg.TenantTable)
+	}
+	if a.tenants == nil && len(a.pools) > 0 {
+		// Tasks would have databases but no way to find their schema.
+		return errors.New("runtime: invalid Config: with databases, set Config.Tenants or name one database \"default\" to hold the tenants table")
+	}
+	if a.tenants != nil {
+		a.cache = newTenantCache(a.tenants, a.cfg.UnknownTenantCache)
+	}
+	return nil
+}
+
+// Pool returns the pool of the database with the given alias, for code that
+// runs outside tasks. It sees the shared schema only (pools that the App
+// opened from Config.Databases start with search_path set to it).
+func (a *App) Pool(alias string) (*pgxpool.Pool, bool) {
+	p, ok := a.pools[alias]
+	return p, ok
+}
+
+// checkTasks reports the registered tasks that declare a database the App
+// does not have.
+func (a *App) checkTasks() error {
+	var errs []error
+	for _, name := range a.cfg.Registry.Names() {
+		def, _ := a.cfg.Registry.Lookup(name)
+		spec := def.Spec()
+		for _, alias := range a.dbsOf(spec) {
+			if _, ok := a.pools[alias]; !ok {
+				errs = append(errs, fmt.Errorf("task %q declares database %q, which is not configured: add it to Config.Databases or Config.Pools", spec.Name, alias))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("runtime: %w", err)
+	}
+	return nil
+}
+
+// dbsOf returns the databases switched for a task.
+func (a *App) dbsOf(spec TaskSpec) []string {
+	if len(spec.DBs) > 0 {
+		return spec.DBs
+	}
+	return a.cfg.DefaultDBs
+}
+
+// tenancy is the outermost middleware of every worker: it resolves the
+// job's tenant, refuses to run a task for a tenant that is unknown, not
+// ready or invalid, and gives the task its databases switched to the
+// tenant's schema. What it cannot do, it fails permanently: a task never
+// runs in another schema than its tenant's.
+func (a *App) tenancy(next Handler) Handler {
+	return HandlerFunc(func(ctx context.Context, job *Job) (err error) {
+		s := &scope{task: job.Name, declared: a.dbsOf(job.Spec), pools: a.pools}
+		if !job.Spec.Public {
+			if s.tenant, err = a.resolve(ctx, job); err != nil {
+				return err
+			}
+		}
+		if s.tenant == nil && job.Tenant != "" {
+			// Only a public task gets here with a tenant: it stays
+			// without one.
+			return Permanent(fmt.Errorf("public task %q was enqueued for tenant %q; public tasks run without a tenant", job.Name, job.Tenant))
+		}
+		schema := ""
+		if s.tenant != nil {
+			schema = s.tenant.Schema
+			ctx = WithTenant(ctx, s.tenant.ID)
+		}
+		path := searchPath(schema, a.cfg.SharedSchema)
+		s.dbs = make([]*TenantDB, len(s.declared))
+		for i, alias := range s.declared {
+			s.dbs[i] = &TenantDB{alias: alias, pool: a.pools[alias], path: path, mode: a.cfg.DBMode}
+		}
+		ctx = context.WithValue(ctx, scopeKey{}, s)
+		ok := false
+		defer func() {
+			// Runs on panic too: the transaction of DBTransaction rolls
+			// back and every connection goes back clean.
+			if ferr := s.finish(ok); ferr != nil && err == nil {
+				err = ferr
+			}
+		}()
+		err = next.Handle(ctx, job)
+		ok = err == nil && ctx.Err() == nil
+		return err
+	})
+}
+
+// resolve returns the tenant of job, checked, or a permanent error.
+func (a *App) resolve(ctx context.Context, job *Job) (*Tenant, error) {
+	refuse := func(reason string, err error) error {
+		return Permanent(&TenantError{ID: job.Tenant, Reason: reason, Err: err})
+	}
+	if job.Tenant == "" {
+		return nil, refuse("the task carries no tenant", nil)
+	}
+	if err := names.CheckTenant(job.Tenant); err != nil {
+		return nil, refuse("invalid ID", err)
+	}
+	if a.cache == nil {
+		// A queue without databases: there is no schema to switch, and
+		// nothing to check the ID against.
+		return &Tenant{ID: job.Tenant, Ready: true}, nil
+	}
+	ttl := job.Spec.Cache
+	switch ttl {
+	case 0:
+		ttl = a.cfg.TenantCache
+	case NoCache:
+		ttl = 0
+	}
+	t, err := a.cache.get(ctx, job.Tenant, ttl)
+	var te *TenantError
+	switch {
+	case errors.Is(err, ErrUnknownTenant):
+		return nil, refuse("unknown tenant (deleted, or never created)", nil)
+	case errors.As(err, &te):
+		return nil, Permanent(err)
+	case err != nil:
+		return nil, err // the store is unreachable: retry later
+	case t == nil || t.ID != job.Tenant:
+		return nil, refuse("the tenant store returned another tenant", nil)
+	case !t.Ready:
+		return nil, refuse("not ready (still being provisioned or migrated, or disabled)", nil)
+	}
+	if err := names.CheckSchema(t.Schema); err != nil {
+		return nil, refuse("invalid schema", err)
+	}
+	if t.Schema == a.cfg.SharedSchema {
+		return nil, refuse(fmt.Sprintf("its schema is the shared schema %q", t.Schema), nil)
+	}
+	return t, nil
+}

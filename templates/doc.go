@@ -1,0 +1,18 @@
+// Package templates holds the SQL that tenantgen ships: plain migrations
+// that users may review and apply with their own tools, and that the
+// runtime applies itself (see runtime.App.CreateTenantsTable).
+//
+// The files are written without a schema qualifier: apply them with the
+// shared schema (usually public) first on search_path.
+package templates
+
+import "embed"
+
+// FS holds the SQL files, named <order>_<what>.sql.
+//
+//go:embed *.sql
+var FS embed.FS
+
+// Tenants is the file that creates the tenants table of the default
+// runtime.TenantStore.
+const Tenants = "001_tenants.sql"
