@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -27,7 +28,8 @@ type tenantCache struct {
 	bad   map[string]cacheEntry // unknown IDs
 	gen   uint64                // bumped by every invalidation
 
-	group singleflight.Group
+	group   singleflight.Group
+	waiting atomic.Int64 // readers waiting for a lookup, for tests
 }
 
 type cacheEntry struct {
@@ -62,6 +64,8 @@ func (c *tenantCache) get(ctx context.Context, id string, ttl time.Duration) (*T
 			return e.tenant, e.err
 		}
 	}
+	c.waiting.Add(1)
+	defer c.waiting.Add(-1)
 	v, err, _ := c.group.Do(id, func() (any, error) {
 		c.mu.Lock()
 		gen := c.gen

@@ -56,7 +56,26 @@
 // context carries its tenant, so tasks it enqueues keep it; retries and
 // delayed runs keep it too.
 //
-// Switching database connections to the tenant's schema and caching tenant
-// records (the TaskSpec's DBs and Cache settings) arrive in a later
-// version; the settings are already checked and carried.
+// A worker resolves each task's tenant before the task runs: through a
+// TenantStore (by default the tenants table of the shared schema, read by
+// TableStore) and a cache shared by the process, whose TTL is the task's
+// cache= setting or Config.TenantCache. A task for a tenant that is
+// unknown, not ready, or whose ID or schema is invalid fails permanently
+// with a *TenantError; it never falls back to the shared schema.
+// App.UpdateTenant, App.DeleteTenant and App.InvalidateTenant drop a tenant
+// from every worker's cache through Redis Pub/Sub.
+//
+// Inside a task, TenantFrom returns the tenant, and DB returns a database
+// the task declared (its dbs= setting, else Config.DefaultDBs) as a
+// *TenantDB whose statements run with the tenant's schema first on
+// search_path, then the shared schema. The switch costs no extra round
+// trip: SET LOCAL travels in the statement's own batch (DBStatement, the
+// default) or in BEGIN (DBTransaction, one transaction per task and
+// database), so nothing of the tenant survives on a pooled connection.
+//
+// App.CreateTenant provisions a tenant: schema, migrations from an fs.FS,
+// then the ready flag. ForEachTenant and EnqueueEachTenant fan work out to
+// every ready tenant. Config.SigningKeys signs tasks with HMAC-SHA256 so
+// that workers refuse forged or altered ones. docs/tenancy.md in the
+// repository describes the model, the modes and their costs.
 package runtime
