@@ -11,8 +11,8 @@ import (
 
 // Limits on name lengths, in bytes.
 const (
-	MaxTask  = 200
-	MaxQueue = 64
+	MaxTask   = 200
+	MaxQueue  = 64
 	MaxDB     = 63
 	MaxTenant = 64
 	MaxSchema = 63 // PostgreSQL's NAMEDATALEN-1; longer names are silently truncated
