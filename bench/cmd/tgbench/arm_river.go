@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/tenantgen/tenantgen/bench/internal/probe"
+)
+
+// riverSchema holds river's tables in the benchmark database.
+const riverSchema = "river"
+
+// River's tuned settings are those of its own benchmark command (river
+// bench): 2,000 workers, a 2 ms fetch cooldown and a 20 ms poll interval.
+const (
+	riverTunedWorkers       = 2000
+	riverTunedFetchCooldown = 2 * time.Millisecond
+	riverTunedPollInterval  = 20 * time.Millisecond
+)
+
+var riverTunedArm = &arm{
+	Name:     "river-tuned",
+	Label:    "github.com/riverqueue/river v0.51.2 with riverpgxv5, tuned as river bench is: MaxWorkers 2000, FetchCooldown 2ms, FetchPollInterval 20ms; batches with InsertManyFast (COPY)",
+	Enqueuer: riverEnqueuer,
+	Worker: func(ctx context.Context, e env) error {
+		return riverWorker(ctx, e, riverTunedWorkers, riverTunedFetchCooldown, riverTunedPollInterval)
+	},
+}
+
+// riverDefaultArm runs river with its defaults: FetchCooldown 100ms and
+// FetchPollInterval 1s, which cap it near MaxWorkers/FetchCooldown =
+// 160 tasks/s, so it runs fewer tasks. Its enqueue path is river-tuned's,
+// so it skips the fan-out.
+var riverDefaultArm = &arm{
+	Name:     "river-default",
+	Label:    "github.com/riverqueue/river v0.51.2 with riverpgxv5, defaults: MaxWorkers 16 (the handler concurrency), FetchCooldown 100ms, FetchPollInterval 1s",
+	NCap:     500,
+	NoFanout: true,
+	Enqueuer: riverEnqueuer,
+	Worker: func(ctx context.Context, e env) error {
+		return riverWorker(ctx, e, e.Concurrency, 0, 0)
+	},
+}
+
+type riverNoopArgs struct{ probe.Args }
+
+func (riverNoopArgs) Kind() string { return "noop" }
+
+type riverTouchArgs struct {
+	probe.Args
+	Tenant string `json:"tenant"`
+}
+
+func (riverTouchArgs) Kind() string { return "touch" }
+
+func riverArgs(j job) river.JobArgs {
+	if j.Tenant == "" {
+		return riverNoopArgs{j.Args}
+	}
+	return riverTouchArgs{j.Args, j.Tenant}
+}
+
+// riverMigrate brings river's tables in riverSchema up to date.
+func riverMigrate(ctx context.Context, pool *pgxpool.Pool) error {
+	if _, err := pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+riverSchema); err != nil {
+		return err
+	}
+	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: riverSchema, Logger: warnLogger()})
+	if err != nil {
+		return err
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
+}
+
+type riverEnq struct {
+	pool   *pgxpool.Pool
+	client *river.Client[pgx.Tx]
+}
+
+func riverEnqueuer(ctx context.Context, e env) (enqueuer, error) {
+	pool, err := workerPool(ctx, env{PG: e.PG, Pool: 4})
+	if err != nil {
+		return nil, err
+	}
+	// An insert-only client: no queues, no workers.
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Schema: riverSchema, Logger: warnLogger()})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &riverEnq{pool: pool, client: client}, nil
+}
+
+func (q *riverEnq) One(ctx context.Context, j job) error {
+	_, err := q.client.Insert(ctx, riverArgs(j), nil)
+	return err
+}
+
+func (q *riverEnq) Many(ctx context.Context, jobs []job) error {
+	params := make([]river.InsertManyParams, len(jobs))
+	for i, j := range jobs {
+		params[i] = river.InsertManyParams{Args: riverArgs(j)}
+	}
+	_, err := q.client.InsertManyFast(ctx, params)
+	return err
+}
+
+func (q *riverEnq) Fanout(ctx context.Context) (int, error) {
+	ids, err := listTenants(ctx, q.pool)
+	if err != nil {
+		return 0, err
+	}
+	now := nowNano()
+	params := make([]river.InsertManyParams, len(ids))
+	for i, id := range ids {
+		params[i] = river.InsertManyParams{Args: riverTouchArgs{probe.Args{Phase: probe.Fanout, Seq: i, T0: now}, id}}
+	}
+	_, err = q.client.InsertManyFast(ctx, params)
+	return len(ids), err
+}
+
+func (q *riverEnq) Close() { q.pool.Close() }
+
+func riverWorker(ctx context.Context, e env, maxWorkers int, cooldown, poll time.Duration) error {
+	pool, err := workerPool(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	schemas, err := tenantSchemas(ctx, pool)
+	if err != nil {
+		return err
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[riverNoopArgs]) error {
+		probe.Start(j.Args.Args)
+		probe.Done(j.Args.Args)
+		return nil
+	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[riverTouchArgs]) error {
+		probe.Start(j.Args.Args)
+		if err := touchByHand(ctx, pool, schemas, j.Args.Tenant); err != nil {
+			return fmt.Errorf("touch tenant %s: %w", j.Args.Tenant, err)
+		}
+		probe.Done(j.Args.Args)
+		return nil
+	}))
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Schema:            riverSchema,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
+		Workers:           workers,
+		FetchCooldown:     cooldown,
+		FetchPollInterval: poll,
+		Logger:            warnLogger(),
+	})
+	if err != nil {
+		return err
+	}
+	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return client.Stop(stopCtx)
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+
+	"github.com/tenantgen/tenantgen/bench/tasks"
+	"github.com/tenantgen/tenantgen/runtime"
+)
+
+// tenantgenPrefix starts the benchmark's Redis keys.
+const tenantgenPrefix = "tgbench"
+
+var tenantgenArm = &arm{
+	Name:     "tenantgen",
+	Label:    "this repository, through the stubs generated in bench/tasks: Concurrency 16; batches with App.EnqueueMany",
+	Enqueuer: tenantgenEnqueuer,
+	Worker:   tenantgenWorker,
+}
+
+type tgEnq struct {
+	app *runtime.App
+}
+
+func tenantgenEnqueuer(ctx context.Context, e env) (enqueuer, error) {
+	app, err := runtime.Open(ctx, runtime.Config{RedisURL: e.Redis, Prefix: tenantgenPrefix, Logger: warnLogger()})
+	if err != nil {
+		return nil, err
+	}
+	return &tgEnq{app: app}, nil
+}
+
+func (q *tgEnq) One(ctx context.Context, j job) error {
+	if j.Tenant == "" {
+		_, err := tasks.EnqueueNoop(ctx, q.app, j.Args)
+		return err
+	}
+	return tgTouchOne(runtime.WithTenant(ctx, j.Tenant), q.app, j.Args)
+}
+
+func (q *tgEnq) Many(ctx context.Context, jobs []job) error {
+	reqs := make([]runtime.Request, len(jobs))
+	for i, j := range jobs {
+		var err error
+		if j.Tenant == "" {
+			reqs[i], err = tasks.NoopRequest(ctx, j.Args)
+		} else {
+			reqs[i], err = tgTouchRequest(runtime.WithTenant(ctx, j.Tenant), j.Args)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err := q.app.EnqueueMany(ctx, reqs)
+	return err
+}
+
+func (q *tgEnq) Fanout(ctx context.Context) (int, error) { return tgFanout(ctx, q.app) }
+
+func (q *tgEnq) Close() { q.app.Close() }
+
+func tenantgenWorker(ctx context.Context, e env) error {
+	reg := runtime.NewRegistry()
+	if err := tasks.RegisterTasks(reg); err != nil {
+		return err
+	}
+	cfg := runtime.Config{
+		RedisURL:    e.Redis,
+		Prefix:      tenantgenPrefix,
+		Registry:    reg,
+		Concurrency: e.Concurrency,
+		Logger:      warnLogger(),
+	}
+	tgConfigureDB(&cfg, e)
+	app, err := runtime.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	return app.Run(ctx)
+}

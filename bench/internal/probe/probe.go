@@ -1,0 +1,125 @@
+// Package probe records, inside a worker process, when each benchmark task
+// starts and ends, whichever queue runs it. Task bodies of every arm call
+// Start and Done; the worker reports a phase once all of its tasks are done.
+package probe
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Phases of a benchmark workload. Each task carries its phase in its
+// arguments, so that one worker process can serve them one after another.
+const (
+	Backlog = iota // tasks enqueued before the worker started
+	Latency        // single tasks enqueued one at a time on an idle worker
+	Live           // tasks enqueued while the worker runs (end to end)
+	Fanout         // one task per tenant
+	NumPhases
+)
+
+// PhaseNames names the phases in reports.
+var PhaseNames = [NumPhases]string{"backlog", "latency", "live", "fanout"}
+
+// Args are the arguments common to every benchmark task.
+type Args struct {
+	Phase int   `json:"p"`
+	Seq   int   `json:"s"`
+	T0    int64 `json:"t0"` // Unix ns just before the task was enqueued
+}
+
+// Result is what a worker reports about one phase.
+type Result struct {
+	Phase int     `json:"phase"`
+	Count int     `json:"count"`
+	Dups  int     `json:"dups"`  // runs of a sequence number seen before
+	First int64   `json:"first"` // Unix ns: first start
+	Last  int64   `json:"last"`  // Unix ns: last end
+	P50   float64 `json:"p50_ms"`
+	P99   float64 `json:"p99_ms"`
+}
+
+type phase struct {
+	want  int
+	done  atomic.Int64
+	first atomic.Int64
+	last  atomic.Int64
+	seen  []atomic.Bool
+	dups  atomic.Int64
+	mu    sync.Mutex
+	lat   []time.Duration
+	once  sync.Once
+}
+
+var (
+	phases [NumPhases]phase
+	report func(Result)
+	// Started, if set, is called when a task of the Latency phase starts.
+	started func()
+)
+
+// Init sets how many tasks each phase expects and the function that
+// receives a phase's Result once all of its tasks are done. It must be
+// called before any task runs.
+func Init(want [NumPhases]int, onDone func(Result), onLatencyStart func()) {
+	for i := range phases {
+		phases[i].want = want[i]
+		phases[i].seen = make([]atomic.Bool, want[i])
+	}
+	report = onDone
+	started = onLatencyStart
+}
+
+// Start records the start of a task.
+func Start(a Args) {
+	p := &phases[a.Phase]
+	now := time.Now().UnixNano()
+	p.first.CompareAndSwap(0, now)
+	if a.Phase == Latency {
+		p.mu.Lock()
+		p.lat = append(p.lat, time.Duration(now-a.T0))
+		p.mu.Unlock()
+		if started != nil {
+			started()
+		}
+	}
+}
+
+// Done records the successful end of a task.
+func Done(a Args) {
+	p := &phases[a.Phase]
+	if a.Seq >= 0 && a.Seq < len(p.seen) && p.seen[a.Seq].Swap(true) {
+		p.dups.Add(1)
+		return
+	}
+	now := time.Now().UnixNano()
+	for {
+		l := p.last.Load()
+		if now <= l || p.last.CompareAndSwap(l, now) {
+			break
+		}
+	}
+	if n := p.done.Add(1); int(n) == p.want {
+		p.once.Do(func() { report(p.result(a.Phase)) })
+	}
+}
+
+// Snapshot returns the Result of a phase so far.
+func Snapshot(i int) Result { return phases[i].result(i) }
+
+func (p *phase) result(i int) Result {
+	r := Result{Phase: i, Count: int(p.done.Load()), Dups: int(p.dups.Load()), First: p.first.Load(), Last: p.last.Load()}
+	p.mu.Lock()
+	lat := slices.Clone(p.lat)
+	p.mu.Unlock()
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		pct := func(q float64) float64 {
+			return float64(lat[int(q*float64(len(lat)-1))]) / float64(time.Millisecond)
+		}
+		r.P50, r.P99 = pct(0.50), pct(0.99)
+	}
+	return r
+}

@@ -1,0 +1,14 @@
+package tasks
+
+import (
+	"context"
+
+	"github.com/tenantgen/tenantgen/bench/internal/probe"
+	"github.com/tenantgen/tenantgen/runtime"
+)
+
+// NoopRequest builds the Request that EnqueueNoop would enqueue, for
+// runtime.App.EnqueueMany.
+func NoopRequest(ctx context.Context, a probe.Args) (runtime.Request, error) {
+	return noopTask.NewRequest(ctx, a)
+}
