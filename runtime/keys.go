@@ -1,5 +1,10 @@
 package runtime
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
+
 // keys names the Redis keys of one queue. Every key of a queue carries the
 // hash tag {queue}, so that a queue lives in one Redis Cluster slot and its
 // scripts, which receive all their keys through KEYS, stay cluster-safe.
@@ -21,6 +26,13 @@ func queueKeys(prefix, queue string) keys {
 		deadSet: base + "dh",
 		unique:  base + "u:",
 	}
+}
+
+// uniqueLock names the lock of a unique task: 128 bits of SHA-256 over its
+// name, tenant and encoded arguments, under the queue's hash tag.
+func (k keys) uniqueLock(name, tenant string, args []byte) string {
+	sum := sha256.Sum256([]byte(name + "\x00" + tenant + "\x00" + string(args)))
+	return k.unique + hex.EncodeToString(sum[:16])
 }
 
 // workerKey names the liveness key of a worker process. It is refreshed
