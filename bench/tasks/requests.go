@@ -12,3 +12,9 @@ import (
 func NoopRequest(ctx context.Context, a probe.Args) (runtime.Request, error) {
 	return noopTask.NewRequest(ctx, a)
 }
+
+// TouchRequest builds the Request that EnqueueTouch would enqueue, for
+// runtime.App.EnqueueMany; ctx carries the tenant.
+func TouchRequest(ctx context.Context, a probe.Args) (runtime.Request, error) {
+	return touchTask.NewRequest(ctx, a)
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 
 	"github.com/tenantgen/tenantgen/bench/internal/probe"
+	"github.com/tenantgen/tenantgen/runtime"
 )
 
 // Noop does nothing but record that it ran. It is public (it runs for no
@@ -15,6 +16,24 @@ import (
 //tenant:task public retries=3
 func Noop(ctx context.Context, a probe.Args) error {
 	probe.Start(a)
+	probe.Done(a)
+	return nil
+}
+
+// Touch adds one to the counter row of the tenant it runs for: the tenant
+// workload's task. runtime.DB gives the database already switched to the
+// tenant's schema, so the statement names no schema.
+//
+//tenant:task dbs=default cache=30s retries=3
+func Touch(ctx context.Context, a probe.Args) error {
+	probe.Start(a)
+	db, err := runtime.DB(ctx, "default")
+	if err != nil {
+		return err
+	}
+	if _, err := db.Exec(ctx, "UPDATE items SET n = n + 1 WHERE id = $1", 1); err != nil {
+		return err
+	}
 	probe.Done(a)
 	return nil
 }

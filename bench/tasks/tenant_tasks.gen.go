@@ -5,6 +5,7 @@ package tasks
 
 import (
 	"context"
+	"time"
 
 	"github.com/tenantgen/tenantgen/bench/internal/probe"
 	"github.com/tenantgen/tenantgen/runtime"
@@ -23,9 +24,24 @@ func EnqueueNoop(ctx context.Context, e runtime.Enqueuer, a probe.Args, opts ...
 	return noopTask.Enqueue(ctx, e, a, opts...)
 }
 
-// RegisterTasks registers the tasks of package tasks with r: Noop.
+// touchTask is the task declared by Touch in tasks.go.
+var touchTask = runtime.NewTask[probe.Args](runtime.TaskSpec{
+	Name:    "github.com/tenantgen/tenantgen/bench/tasks.Touch",
+	Retries: 3,
+	Cache:   30 * time.Second,
+	DBs:     []string{"default"},
+}, Touch)
+
+// EnqueueTouch enqueues Touch(ctx, a) for the tenant in ctx.
+// Options in opts override those of its //tenant:task directive.
+func EnqueueTouch(ctx context.Context, e runtime.Enqueuer, a probe.Args, opts ...runtime.EnqueueOption) (runtime.TaskID, error) {
+	return touchTask.Enqueue(ctx, e, a, opts...)
+}
+
+// RegisterTasks registers the tasks of package tasks with r: Noop and Touch.
 func RegisterTasks(r *runtime.Registry) error {
 	return r.Register(
 		noopTask,
+		touchTask,
 	)
 }

@@ -123,12 +123,13 @@ func touchByHand(ctx context.Context, pool *pgxpool.Pool, schemas map[string]str
 	if _, err := conn.Exec(ctx, "SET search_path TO "+pgx.Identifier{schema}.Sanitize()+", public"); err != nil {
 		return err
 	}
-	_, err = conn.Exec(ctx, sqlTouch)
+	_, err = conn.Exec(ctx, sqlTouch, 1)
 	return err
 }
 
-// sqlTouch is the tenant workload's update, run in the tenant's schema.
-const sqlTouch = "UPDATE items SET n = n + 1 WHERE id = 1"
+// sqlTouch is the tenant workload's update, run in the tenant's schema
+// with the row's ID as its argument (the tenantgen task runs the same).
+const sqlTouch = "UPDATE items SET n = n + 1 WHERE id = $1"
 
 // warnLogger logs warnings and errors of the systems under test to stderr.
 func warnLogger() *slog.Logger {

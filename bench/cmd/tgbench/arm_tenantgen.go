@@ -22,7 +22,11 @@ type tgEnq struct {
 }
 
 func tenantgenEnqueuer(ctx context.Context, e env) (enqueuer, error) {
-	app, err := runtime.Open(ctx, runtime.Config{RedisURL: e.Redis, Prefix: tenantgenPrefix, Logger: warnLogger()})
+	// The enqueuing App needs the database only to list the tenants of a
+	// fan-out.
+	cfg := runtime.Config{RedisURL: e.Redis, Prefix: tenantgenPrefix, Logger: warnLogger()}
+	tgConfigureDB(&cfg, env{PG: e.PG, Pool: 4})
+	app, err := runtime.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

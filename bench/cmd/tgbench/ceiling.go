@@ -16,15 +16,15 @@ import (
 // ceiling is what PostgreSQL and Redis do alone on this machine, driven by
 // their own benchmark tools with as many clients as the arms have handlers.
 type ceiling struct {
-	PGUpdate      float64 `json:"pg_update"`       // single-row UPDATE, schema-qualified: 1 round trip
-	PGSetUpdate   float64 `json:"pg_set_update"`   // SET search_path; UPDATE: 2 round trips
-	RedisPing     float64 `json:"redis_ping"`      // PING, requests/s
-	RedisSet      float64 `json:"redis_set"`       // SET
-	RedisXAdd     float64 `json:"redis_xadd"`      // XADD
-	PGBench       string  `json:"pgbench"`         // command line, for the report
-	RedisBench    string  `json:"redis_benchmark"` // command line, for the report
-	Clients       int     `json:"clients"`
-	Err           string  `json:"error,omitempty"`
+	PGUpdate    float64 `json:"pg_update"`       // single-row UPDATE, schema-qualified: 1 round trip
+	PGSetUpdate float64 `json:"pg_set_update"`   // SET search_path; UPDATE: 2 round trips
+	RedisPing   float64 `json:"redis_ping"`      // PING, requests/s
+	RedisSet    float64 `json:"redis_set"`       // SET
+	RedisXAdd   float64 `json:"redis_xadd"`      // XADD
+	PGBench     string  `json:"pgbench"`         // command line, for the report
+	RedisBench  string  `json:"redis_benchmark"` // command line, for the report
+	Clients     int     `json:"clients"`
+	Err         string  `json:"error,omitempty"`
 }
 
 // findTool looks for a PostgreSQL or Redis tool on PATH, then in

@@ -73,12 +73,12 @@ type trips struct {
 
 // driver runs the arms.
 type driver struct {
-	s      settings
-	pgURL  string // benchmark database
-	rdURL  string // benchmark Redis database
-	pool   *pgxpool.Pool
-	self   string // this executable, run as the worker
-	logf   func(string, ...any)
+	s       settings
+	pgURL   string // benchmark database
+	rdURL   string // benchmark Redis database
+	pool    *pgxpool.Pool
+	self    string // this executable, run as the worker
+	logf    func(string, ...any)
 	profDir string
 }
 

@@ -113,7 +113,7 @@ func runMain(args []string) error {
 	if err := ensureDatabase(ctx, *pgURL); err != nil {
 		return fmt.Errorf("creating database %s: %w", benchDatabase, err)
 	}
-	if err := setup(ctx, benchPG, s.Fanout, logf); err != nil {
+	if err := setup(ctx, benchPG, benchRD, s.Fanout, logf); err != nil {
 		return err
 	}
 	pool, err := pgxpool.New(ctx, benchPG)

@@ -321,10 +321,10 @@ func (rep *report) targets() []target {
 	proc := func(s sample) float64 { return s.Proc }
 	var ts []target
 	for _, c := range []struct {
-		what       string
-		wl, peer   string
-		want       float64
-		strict     bool
+		what     string
+		wl, peer string
+		want     float64
+		strict   bool
 	}{
 		{"tenant workload ≥ 2× asynq", "tenant", "asynq", 2, false},
 		{"tenant workload ≥ 1.5× tuned river", "tenant", "river-tuned", 1.5, false},

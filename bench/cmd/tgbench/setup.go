@@ -26,11 +26,6 @@ const (
 func tenantID(i int) string     { return fmt.Sprintf("t%d", i) }
 func tenantSchema(i int) string { return fmt.Sprintf("tenant_%d", i) }
 
-// tenantSQL is the per-tenant migration: one table with one row.
-const tenantSQL = `CREATE TABLE items (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
-INSERT INTO items (id, n) VALUES (1, 0);
-`
-
 // benchURLs derives the benchmark's database and Redis URLs from the
 // servers' URLs.
 func benchURLs(pgURL, redisURL string) (string, string, error) {
@@ -92,7 +87,7 @@ END $$;
 // setup prepares the benchmark database: river's tables, the helpers and
 // count tenants with their schemas. Tenants already there are kept, so only
 // the first run pays for creating them.
-func setup(ctx context.Context, benchURL string, count int, logf func(string, ...any)) error {
+func setup(ctx context.Context, benchURL, redisURL string, count int, logf func(string, ...any)) error {
 	pool, err := pgxpool.New(ctx, benchURL)
 	if err != nil {
 		return err
@@ -113,7 +108,7 @@ func setup(ctx context.Context, benchURL string, count int, logf func(string, ..
 	}
 	logf("setup: creating tenants %d to %d (once; later runs reuse them)", have+1, count)
 	start := time.Now()
-	if err := createTenants(ctx, pool, have+1, count); err != nil {
+	if err := createTenants(ctx, pool, benchURL, redisURL, have+1, count); err != nil {
 		return fmt.Errorf("creating tenants: %w", err)
 	}
 	logf("setup: created %d tenants in %v", count-have, time.Since(start).Round(time.Millisecond))
