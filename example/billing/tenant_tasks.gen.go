@@ -29,6 +29,7 @@ func EnqueueSendInvoice(ctx context.Context, e runtime.Enqueuer, args InvoiceArg
 // chargeCardTask is the task declared by ChargeCard in billing.go.
 var chargeCardTask = runtime.NewTask(runtime.TaskSpec{
 	Name:    "github.com/tenantgen/tenantgen/example/billing.ChargeCard",
+	Queue:   "billing",
 	Retries: 3,
 	Unique:  time.Hour,
 }, func(ctx context.Context, p chargeCardParams) error {
@@ -59,6 +60,68 @@ func (p *chargeCardParams) UnmarshalJSON(data []byte) error {
 	return runtime.UnmarshalParams(data, &p.customerID, &p.cents)
 }
 
+// recordUsageTask is the task declared by RecordUsage in billing.go.
+var recordUsageTask = runtime.NewTask(runtime.TaskSpec{
+	Name: "github.com/tenantgen/tenantgen/example/billing.RecordUsage",
+}, func(ctx context.Context, p recordUsageParams) error {
+	return RecordUsage(ctx, p.customerID, p.metric, p.quantity, p.at)
+})
+
+// EnqueueRecordUsage enqueues RecordUsage(ctx, customerID, metric, quantity, at) for the tenant in ctx.
+// Options in opts override those of its //tenant:task directive.
+func EnqueueRecordUsage(ctx context.Context, e runtime.Enqueuer, customerID string, metric string, quantity int64, at time.Time, opts ...runtime.EnqueueOption) (runtime.TaskID, error) {
+	return recordUsageTask.Enqueue(ctx, e, recordUsageParams{customerID: customerID, metric: metric, quantity: quantity, at: at}, opts...)
+}
+
+// recordUsageParams holds the parameters of RecordUsage. They are encoded as a JSON
+// array in parameter order: renaming a parameter is safe, reordering them
+// breaks tasks already queued.
+type recordUsageParams struct {
+	customerID string
+	metric     string
+	quantity   int64
+	at         time.Time
+}
+
+// MarshalJSON encodes the parameters as a JSON array.
+func (p recordUsageParams) MarshalJSON() ([]byte, error) {
+	return runtime.MarshalParams(p.customerID, p.metric, p.quantity, p.at)
+}
+
+// UnmarshalJSON decodes the parameters from a JSON array.
+func (p *recordUsageParams) UnmarshalJSON(data []byte) error {
+	return runtime.UnmarshalParams(data, &p.customerID, &p.metric, &p.quantity, &p.at)
+}
+
+// syncLedgerTask is the task declared by SyncLedger in billing.go.
+var syncLedgerTask = runtime.NewTask(runtime.TaskSpec{
+	Name:    "billing.sync_ledger",
+	Retries: 3,
+	Timeout: 10 * time.Second,
+}, func(ctx context.Context, _ runtime.NoArgs) error {
+	return SyncLedger(ctx)
+})
+
+// EnqueueSyncLedger enqueues SyncLedger(ctx) for the tenant in ctx.
+// Options in opts override those of its //tenant:task directive.
+func EnqueueSyncLedger(ctx context.Context, e runtime.Enqueuer, opts ...runtime.EnqueueOption) (runtime.TaskID, error) {
+	return syncLedgerTask.Enqueue(ctx, e, runtime.NoArgs{}, opts...)
+}
+
+// importCustomerTask is the task declared by ImportCustomer in billing.go.
+var importCustomerTask = runtime.NewTask[Customer](runtime.TaskSpec{
+	Name:    "github.com/tenantgen/tenantgen/example/billing.ImportCustomer",
+	Queue:   "imports",
+	Retries: 5,
+	Timeout: time.Minute,
+}, ImportCustomer)
+
+// EnqueueImportCustomer enqueues ImportCustomer(ctx, c) for the tenant in ctx.
+// Options in opts override those of its //tenant:task directive.
+func EnqueueImportCustomer(ctx context.Context, e runtime.Enqueuer, c Customer, opts ...runtime.EnqueueOption) (runtime.TaskID, error) {
+	return importCustomerTask.Enqueue(ctx, e, c, opts...)
+}
+
 // refreshRatesTask is the task declared by RefreshRates in billing.go.
 var refreshRatesTask = runtime.NewTask(runtime.TaskSpec{
 	Name:    "github.com/tenantgen/tenantgen/example/billing.RefreshRates",
@@ -74,11 +137,79 @@ func EnqueueRefreshRates(ctx context.Context, e runtime.Enqueuer, opts ...runtim
 	return refreshRatesTask.Enqueue(ctx, e, runtime.NoArgs{}, opts...)
 }
 
-// RegisterTasks registers the tasks of package billing with r: SendInvoice, ChargeCard and RefreshRates.
+// dispatchDigestsTask is the task declared by DispatchDigests in billing.go.
+var dispatchDigestsTask = runtime.NewTask(runtime.TaskSpec{
+	Name:    "github.com/tenantgen/tenantgen/example/billing.DispatchDigests",
+	Timeout: 5 * time.Minute,
+	Public:  true,
+}, func(ctx context.Context, p dispatchDigestsParams) error {
+	return DispatchDigests(ctx, p.period)
+})
+
+// EnqueueDispatchDigests enqueues DispatchDigests(ctx, period), which runs without a tenant, in the shared schema.
+// Options in opts override those of its //tenant:task directive.
+func EnqueueDispatchDigests(ctx context.Context, e runtime.Enqueuer, period string, opts ...runtime.EnqueueOption) (runtime.TaskID, error) {
+	return dispatchDigestsTask.Enqueue(ctx, e, dispatchDigestsParams{period: period}, opts...)
+}
+
+// dispatchDigestsParams holds the parameters of DispatchDigests. They are encoded as a JSON
+// array in parameter order: renaming a parameter is safe, reordering them
+// breaks tasks already queued.
+type dispatchDigestsParams struct {
+	period string
+}
+
+// MarshalJSON encodes the parameters as a JSON array.
+func (p dispatchDigestsParams) MarshalJSON() ([]byte, error) {
+	return runtime.MarshalParams(p.period)
+}
+
+// UnmarshalJSON decodes the parameters from a JSON array.
+func (p *dispatchDigestsParams) UnmarshalJSON(data []byte) error {
+	return runtime.UnmarshalParams(data, &p.period)
+}
+
+// sendDigestTask is the task declared by SendDigest in billing.go.
+var sendDigestTask = runtime.NewTask(runtime.TaskSpec{
+	Name:   "github.com/tenantgen/tenantgen/example/billing.SendDigest",
+	Unique: 24 * time.Hour,
+}, func(ctx context.Context, p sendDigestParams) error {
+	return SendDigest(ctx, p.period)
+})
+
+// EnqueueSendDigest enqueues SendDigest(ctx, period) for the tenant in ctx.
+// Options in opts override those of its //tenant:task directive.
+func EnqueueSendDigest(ctx context.Context, e runtime.Enqueuer, period string, opts ...runtime.EnqueueOption) (runtime.TaskID, error) {
+	return sendDigestTask.Enqueue(ctx, e, sendDigestParams{period: period}, opts...)
+}
+
+// sendDigestParams holds the parameters of SendDigest. They are encoded as a JSON
+// array in parameter order: renaming a parameter is safe, reordering them
+// breaks tasks already queued.
+type sendDigestParams struct {
+	period string
+}
+
+// MarshalJSON encodes the parameters as a JSON array.
+func (p sendDigestParams) MarshalJSON() ([]byte, error) {
+	return runtime.MarshalParams(p.period)
+}
+
+// UnmarshalJSON decodes the parameters from a JSON array.
+func (p *sendDigestParams) UnmarshalJSON(data []byte) error {
+	return runtime.UnmarshalParams(data, &p.period)
+}
+
+// RegisterTasks registers the 8 tasks of package billing with r.
 func RegisterTasks(r *runtime.Registry) error {
 	return r.Register(
 		sendInvoiceTask,
 		chargeCardTask,
+		recordUsageTask,
+		syncLedgerTask,
+		importCustomerTask,
 		refreshRatesTask,
+		dispatchDigestsTask,
+		sendDigestTask,
 	)
 }
