@@ -22,7 +22,8 @@ import (
 )
 
 // blockTimeout bounds one blocking read. A read returns as soon as a task
-// arrives; the bound only sets how soon an idle fetcher notices shutdown.
+// arrives, and at once when Run's ctx is cancelled (see blocker); the bound
+// sets how often an idle fetcher reads again.
 const blockTimeout = 500 * time.Millisecond
 
 // cappedBlockTimeout bounds a blocking read that leaves out a queue at its
@@ -67,6 +68,11 @@ type worker struct {
 	queueOf map[string]string // stream key to queue
 
 	readStreams []string // XREADGROUP STREAMS arguments for all queues
+
+	// Blocking reads (see read.go): one blocker for all streams, under
+	// the key "", or on Redis Cluster (cluster) one per stream key.
+	cluster  bool
+	blockers map[string]*blocker
 
 	tokens   chan struct{}            // one per free execution slot
 	queueUse map[string]*atomic.Int64 // running tasks of capped queues
@@ -146,6 +152,7 @@ func (w *worker) run(ctx context.Context) error {
 	if err := w.beat(ctx); err != nil {
 		return fmt.Errorf("runtime: register worker: %w", err)
 	}
+	w.setupReaders()
 	w.log.Info("worker started", "queues", w.queues, "concurrency", w.cfg.Concurrency)
 
 	w.taskCtx, w.cancelTasks = context.WithCancel(context.WithoutCancel(ctx))
@@ -171,6 +178,7 @@ func (w *worker) run(ctx context.Context) error {
 	}
 
 	w.fetch(ctx) // returns when ctx is cancelled
+	w.closeReaders()
 	w.stopping.Store(true)
 	close(w.work)
 
@@ -322,8 +330,7 @@ func (w *worker) read(ctx context.Context, streams []string, count int, wait boo
 	w.ackMu.Unlock()
 	if wait {
 		// The completer acknowledges what finishes while this read waits.
-		args := &redis.XReadGroupArgs{Group: group, Consumer: w.id, Streams: streams, Count: int64(count), Block: block}
-		res, err := w.app.rdb.XReadGroup(ctx, args).Result()
+		res, err := w.readBlocking(ctx, streams, count, block)
 		w.ackMu.Lock()
 		w.ackByRead = true
 		w.ackMu.Unlock()
@@ -357,6 +364,9 @@ func (w *worker) read(ctx context.Context, streams []string, count int, wait boo
 // readNow reads up to count tasks from streams without waiting, and
 // acknowledges acks in the same round trip.
 func (w *worker) readNow(ctx context.Context, acks []*delivery, streams []string, count int) ([]redis.XStream, error) {
+	if w.cluster && len(streams) > 2 {
+		return w.readEach(ctx, acks, streams, count) // one stream per command
+	}
 	args := &redis.XReadGroupArgs{Group: group, Consumer: w.id, Streams: streams, Count: int64(count), Block: -1}
 	if len(acks) == 0 {
 		return w.app.rdb.XReadGroup(ctx, args).Result()

@@ -6,7 +6,9 @@
 // variable is unset, the loopback defaults DefaultDatabaseURL and
 // DefaultRedisURL are used. A test that asks for a server which does not
 // answer fails at once with a message that says how to start it; it is never
-// skipped, so a missing server cannot hide a broken test.
+// skipped, so a missing server cannot hide a broken test. RedisCluster is
+// the exception: it starts a private Redis Cluster from the redis-server
+// binary, and skips the test when the binary is not installed.
 //
 // Each server is probed at most once per test binary and URL, with a short,
 // bounded deadline, so that many tests asking for the same server cost one
