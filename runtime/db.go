@@ -114,9 +114,39 @@ type TenantDB struct {
 	path  string // search_path value, quoted
 	mode  DBMode
 
-	mu  sync.Mutex
-	tx  *tenantTx // DBTransaction: the task's transaction, once begun
-	err error     // DBTransaction: why it could not begin
+	mu     sync.Mutex
+	tx     *tenantTx // DBTransaction: the task's transaction, once begun
+	err    error     // DBTransaction: why it could not begin
+	closed bool      // the task has finished
+	open   map[abandoner]struct{}
+}
+
+// abandoner is a transaction, rows or batch results that hold a
+// connection. Those that the task leaves open are ended when it finishes,
+// so that no connection stays out of its pool.
+type abandoner interface{ abandon() }
+
+// errFinished is the error of a database handle used after its task.
+var errFinished = errors.New("runtime: the task has finished; its database handle is closed")
+
+// track registers x, which holds a connection until it ends.
+func (d *TenantDB) track(x abandoner) {
+	d.mu.Lock()
+	if d.open == nil {
+		d.open = make(map[abandoner]struct{})
+	}
+	d.open[x] = struct{}{}
+	d.mu.Unlock()
+}
+
+// untrack forgets x, which has ended.
+func (d *TenantDB) untrack(x abandoner) {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	delete(d.open, x)
+	d.mu.Unlock()
 }
 
 // Alias returns the database alias, as declared by the task.
@@ -125,11 +155,14 @@ func (d *TenantDB) Alias() string { return d.alias }
 // taskTx returns the task's transaction in DBTransaction mode, beginning it
 // on first use, or nil in DBStatement mode.
 func (d *TenantDB) taskTx(ctx context.Context) (*tenantTx, error) {
-	if d.mode != DBTransaction {
-		return nil, nil
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	switch {
+	case d.closed:
+		return nil, errFinished
+	case d.mode != DBTransaction:
+		return nil, nil
+	}
 	if d.tx == nil && d.err == nil {
 		d.tx, d.err = d.begin(ctx)
 	}
@@ -160,9 +193,12 @@ func (d *TenantDB) beginOn(ctx context.Context, c *pgxpool.Conn) (*tenantTx, err
 // finish commits (ok) or rolls back the task's transaction, if any.
 func (d *TenantDB) finish(ok bool) error {
 	d.mu.Lock()
-	tx := d.tx
-	d.tx, d.err = nil, errors.New("runtime: the task has finished; its database handle is closed")
+	tx, open := d.tx, d.open
+	d.tx, d.open, d.closed = nil, nil, true
 	d.mu.Unlock()
+	for x := range open {
+		x.abandon()
+	}
 	if tx == nil {
 		return nil
 	}
@@ -254,7 +290,9 @@ func (d *TenantDB) Query(ctx context.Context, sql string, args ...any) (pgx.Rows
 			var rows pgx.Rows
 			rows, err = br.Query()
 			if err == nil {
-				return &batchRows{Rows: rows, br: br, conn: c, dirty: setsPath(sql)}, nil
+				r := &batchRows{Rows: rows, br: br, conn: c, dirty: setsPath(sql), db: d}
+				d.track(r)
+				return r, nil
 			}
 		}
 		br.Close()
@@ -272,7 +310,9 @@ func (d *TenantDB) Query(ctx context.Context, sql string, args ...any) (pgx.Rows
 		tx.Rollback(ctx)
 		return nil, err
 	}
-	return &txRows{Rows: rows, tx: tx, sql: []string{sql}}, nil
+	r := &txRows{Rows: rows, tx: tx, sql: []string{sql}, db: d}
+	d.track(r)
+	return r, nil
 }
 
 // QueryRow runs sql with args, which should return at most one row. Errors
@@ -303,7 +343,9 @@ func (d *TenantDB) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 		br := c.SendBatch(ctx, d.batch(b.QueuedQueries...))
 		_, err := br.Exec()
 		if err == nil {
-			return &batchResults{BatchResults: br, conn: c, dirty: batchSetsPath(b)}
+			r := &batchResults{BatchResults: br, conn: c, dirty: batchSetsPath(b), db: d}
+			d.track(r)
+			return r
 		}
 		br.Close()
 		if !unprepared(c, err, sqls...) {
@@ -315,7 +357,9 @@ func (d *TenantDB) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 	if err != nil {
 		return &errBatch{err}
 	}
-	return &txBatch{BatchResults: tx.SendBatch(ctx, b), tx: tx, sql: sqls}
+	r := &txBatch{BatchResults: tx.SendBatch(ctx, b), tx: tx, sql: sqls, db: d}
+	d.track(r)
+	return r
 }
 
 // Begin starts a transaction on the tenant's schema (in DBTransaction mode,
@@ -328,7 +372,13 @@ func (d *TenantDB) Begin(ctx context.Context) (pgx.Tx, error) {
 		}
 		return tx.Begin(ctx)
 	}
-	return d.begin(ctx)
+	tx, err := d.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx.db = d
+	d.track(tx)
+	return tx, nil
 }
 
 // CopyFrom copies rows into table with the COPY protocol, in a transaction
@@ -458,6 +508,7 @@ func release(c *pgxpool.Conn, dirty bool) {
 // batchRows are the rows of a Query run as a batch. Closing them closes the
 // batch and gives the connection back; so does reading past the last row.
 type batchRows struct {
+	db *TenantDB
 	pgx.Rows
 	br     pgx.BatchResults
 	conn   *pgxpool.Conn
@@ -477,11 +528,14 @@ func (r *batchRows) Next() bool {
 	return false
 }
 
+func (r *batchRows) abandon() { r.Close() }
+
 func (r *batchRows) Close() {
 	if r.closed {
 		return
 	}
 	r.closed = true
+	r.db.untrack(r)
 	if r.Rows != nil {
 		r.Rows.Close()
 	}
@@ -525,17 +579,21 @@ func (r *row) Scan(dest ...any) error {
 // batchResults are the results of SendBatch; Close gives the connection
 // back.
 type batchResults struct {
+	db *TenantDB
 	pgx.BatchResults
 	conn   *pgxpool.Conn
 	dirty  bool
 	closed bool
 }
 
+func (b *batchResults) abandon() { b.Close() }
+
 func (b *batchResults) Close() error {
 	if b.closed {
 		return nil
 	}
 	b.closed = true
+	b.db.untrack(b)
 	err := b.BatchResults.Close()
 	release(b.conn, b.dirty)
 	return err
@@ -544,6 +602,7 @@ func (b *batchResults) Close() error {
 // txRows are the rows of a Query run in its own transaction; closing them
 // commits it.
 type txRows struct {
+	db *TenantDB
 	pgx.Rows
 	tx     *tenantTx
 	sql    []string
@@ -562,11 +621,18 @@ func (r *txRows) Next() bool {
 	return false
 }
 
+func (r *txRows) abandon() {
+	r.closed = true
+	r.Rows.Close()
+	endTx(r.tx, errFinished, nil)
+}
+
 func (r *txRows) Close() {
 	if r.closed {
 		return
 	}
 	r.closed = true
+	r.db.untrack(r)
 	r.Rows.Close()
 	r.err = endTx(r.tx, r.Rows.Err(), r.sql)
 }
@@ -581,6 +647,7 @@ func (r *txRows) Err() error {
 // txBatch are the results of a batch run in its own transaction; closing
 // them commits it.
 type txBatch struct {
+	db *TenantDB
 	pgx.BatchResults
 	tx     *tenantTx
 	sql    []string
@@ -588,11 +655,25 @@ type txBatch struct {
 	err    error
 }
 
+func (b *txBatch) abandon() {
+	b.closed = true
+	endTx(b.tx, errOr(b.BatchResults.Close(), errFinished), nil)
+}
+
+// errOr returns err, or def if err is nil.
+func errOr(err, def error) error {
+	if err != nil {
+		return err
+	}
+	return def
+}
+
 func (b *txBatch) Close() error {
 	if b.closed {
 		return b.err
 	}
 	b.closed = true
+	b.db.untrack(b)
 	b.err = endTx(b.tx, b.BatchResults.Close(), b.sql)
 	return b.err
 }
@@ -631,6 +712,7 @@ type txState struct {
 // one gives its connection back, reset if a statement may have changed
 // search_path for the session.
 type tenantTx struct {
+	db *TenantDB // set for a transaction that the task began
 	pgx.Tx
 	state  *txState
 	nested bool
@@ -684,10 +766,18 @@ func (t *tenantTx) Rollback(ctx context.Context) error {
 	return err
 }
 
+// abandon rolls back a transaction that the task left open.
+func (t *tenantTx) abandon() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	t.Rollback(ctx)
+}
+
 func (t *tenantTx) end() {
 	if t.nested {
 		return
 	}
+	t.db.untrack(t)
 	if c := t.state.conn; c != nil {
 		t.state.conn = nil
 		release(c, t.state.dirty.Load())
