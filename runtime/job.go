@@ -48,6 +48,15 @@ func JobFrom(ctx context.Context) (*Job, bool) {
 	return j, ok
 }
 
+// WithJob returns a copy of ctx that carries job, so that JobFrom returns
+// it. A worker does this for every task it runs; WithJob is for code that
+// runs tasks without a worker, such as package tenanttest. A Job built
+// outside a worker carries no task to run: the Handler it is given must run
+// the task itself.
+func WithJob(ctx context.Context, job *Job) context.Context {
+	return context.WithValue(ctx, jobKey{}, job)
+}
+
 // Permanent wraps err so that the task fails without further retries and
 // goes to the dead letter set.
 func Permanent(err error) error {

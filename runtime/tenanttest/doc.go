@@ -48,13 +48,24 @@
 // FailOnError option, a failed task also fails the test. The RecordOnly
 // option records requests without running anything.
 //
-// Inline runs are deliberately simpler than a worker. Each task runs once
-// and is not retried; a task delayed with runtime.At or runtime.Delay runs
-// at once, though its RunAt is recorded; Timeout, Deadline and Unique are
-// recorded but not enforced, so enqueueing a unique task twice records and
-// runs it twice; middleware does not run, and runtime.JobFrom reports no
-// job. The Request is recorded as the Queue received it, without the
-// defaults an App fills in, such as the queue name.
+// Inside a task, runtime.JobFrom returns its job, as on a worker: the ID
+// the Queue gave it, its name, tenant, queue ("default" when the request
+// names none, as with an App's default configuration), attempt 1, its
+// arguments, headers, enqueue time and the registered task's settings. The
+// Middleware option runs tasks through middleware, as
+// runtime.Config.Middleware does on a worker.
+//
+// Unique tasks are enforced as an App enforces them: enqueueing a task with
+// a unique window again within the window, for the same queue, tenant and
+// encoded arguments, records and runs nothing and returns the first task's
+// ID with an error wrapping runtime.ErrDuplicate.
+//
+// Inline runs are otherwise deliberately simpler than a worker. Each task
+// runs once and is not retried; a task delayed with runtime.At or
+// runtime.Delay runs at once, though its RunAt is recorded; Timeout and
+// Deadline are recorded but not enforced. The Request is recorded as the
+// Queue received it, without the defaults an App fills in, such as the
+// queue name.
 //
 // # Arguments
 //

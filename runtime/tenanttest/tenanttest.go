@@ -2,6 +2,7 @@ package tenanttest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tenantgen/tenantgen/internal/names"
 	"github.com/tenantgen/tenantgen/runtime"
@@ -38,6 +40,7 @@ type Option func(*options)
 type options struct {
 	recordOnly  bool
 	failOnError bool
+	middleware  []runtime.Middleware
 }
 
 // RecordOnly makes the Queue record requests without running their tasks.
@@ -48,6 +51,14 @@ func RecordOnly() Option { return func(o *options) { o.recordOnly = true } }
 // FailOnError makes a task that fails when run inline fail the test, with
 // t.Errorf naming the task and its error.
 func FailOnError() Option { return func(o *options) { o.failOnError = true } }
+
+// Middleware makes tasks run inline through mw, outermost first, as a
+// worker runs them through runtime.Config.Middleware. The Handler that mw
+// wraps runs the task with the job's arguments. Given several times, the
+// lists add up.
+func Middleware(mw ...runtime.Middleware) Option {
+	return func(o *options) { o.middleware = append(o.middleware, mw...) }
+}
 
 // Queue is an in-memory runtime.Enqueuer for unit tests. It records the
 // requests it accepts and, unless RecordOnly is given, runs their tasks
@@ -61,6 +72,18 @@ type Queue struct {
 
 	mu      sync.Mutex
 	entries []Enqueued
+	locks   map[uniqueKey]uniqueLock // of unique tasks
+}
+
+// uniqueKey identifies a unique task as an App does: by queue, name,
+// tenant and encoded arguments.
+type uniqueKey struct{ queue, name, tenant, args string }
+
+// uniqueLock is the lock of a unique task: the task that holds it, until
+// its window ends.
+type uniqueLock struct {
+	id    runtime.TaskID
+	until time.Time
 }
 
 var _ runtime.Enqueuer = (*Queue)(nil)
@@ -97,21 +120,39 @@ func newQueue(t testingT, base context.Context, reg *runtime.Registry, opts ...O
 // Enqueue fails, recording nothing, if req names no task or a task that the
 // registry does not hold, if its arguments are not valid JSON or its queue
 // name is invalid, or if ctx is done.
+//
+// As with an App, a unique task (req.Unique > 0) enqueued again within its
+// window, for the same queue, tenant and encoded arguments, is neither
+// recorded nor run: Enqueue returns the ID of the task that was, and an
+// error wrapping runtime.ErrDuplicate. The window is measured on the wall
+// clock from the first Enqueue, whether or not the task has run.
 func (q *Queue) Enqueue(ctx context.Context, req runtime.Request) (runtime.TaskID, error) {
 	def, err := q.check(ctx, req)
 	if err != nil {
 		return "", err
 	}
 	req = cloneRequest(req)
+	now := time.Now()
 	q.mu.Lock()
 	i := len(q.entries)
 	id := runtime.TaskID("task-" + strconv.Itoa(i+1))
+	if req.Unique > 0 {
+		key := uniqueKey{cmp.Or(req.Queue, defaultQueue), req.Name, req.Tenant, string(req.Args)}
+		if l, ok := q.locks[key]; ok && now.Before(l.until) {
+			q.mu.Unlock()
+			return l.id, fmt.Errorf("tenanttest: task %q already enqueued as %s: %w", req.Name, l.id, runtime.ErrDuplicate)
+		}
+		if q.locks == nil {
+			q.locks = make(map[uniqueKey]uniqueLock)
+		}
+		q.locks[key] = uniqueLock{id, now.Add(req.Unique)}
+	}
 	q.entries = append(q.entries, Enqueued{ID: id, Request: req})
 	q.mu.Unlock()
 	if q.opts.recordOnly {
 		return id, nil
 	}
-	j := job{i: i, id: id, def: def, req: req}
+	j := job{i: i, id: id, def: def, req: req, at: now}
 	if r, ok := ctx.Value(runKey{}).(*run); ok && r.q == q && r.push(j) {
 		return id, nil // the running task's run picks it up
 	}
@@ -165,6 +206,7 @@ type job struct {
 	id  runtime.TaskID
 	def runtime.Definition
 	req runtime.Request
+	at  time.Time // when it was enqueued
 }
 
 // runKey is the context key of the run a task belongs to.
@@ -224,13 +266,32 @@ func (r *run) drain() {
 	}
 }
 
-// exec runs the task of j, for its tenant, and records its error.
+// exec runs the task of j, for its tenant and through the middleware, and
+// records its error.
 func (q *Queue) exec(r *run, j job) {
 	ctx := context.WithValue(q.base, runKey{}, r)
 	if j.req.Tenant != "" {
 		ctx = runtime.WithTenant(ctx, j.req.Tenant)
 	}
-	err := call(ctx, j.def, j.req.Args)
+	rj := &runtime.Job{
+		ID:         j.id,
+		Name:       j.req.Name,
+		Tenant:     j.req.Tenant,
+		Queue:      cmp.Or(j.req.Queue, defaultQueue),
+		Attempt:    1,
+		Args:       bytes.Clone(j.req.Args),
+		Headers:    maps.Clone(j.req.Headers),
+		EnqueuedAt: j.at,
+		Spec:       j.def.Spec(),
+	}
+	def := j.def
+	var h runtime.Handler = runtime.HandlerFunc(func(ctx context.Context, job *runtime.Job) error {
+		return def.Run(ctx, job.Args)
+	})
+	for i := len(q.opts.middleware) - 1; i >= 0; i-- {
+		h = q.opts.middleware[i](h)
+	}
+	err := call(runtime.WithJob(ctx, rj), h, rj)
 	if err == nil {
 		return
 	}
@@ -243,14 +304,19 @@ func (q *Queue) exec(r *run, j job) {
 	}
 }
 
-// call runs def, turning a panic into a *runtime.PanicError as a worker does.
-func call(ctx context.Context, def runtime.Definition, args []byte) (err error) {
+// defaultQueue is the queue of a Job whose request names none: the App's
+// default DefaultQueue.
+const defaultQueue = "default"
+
+// call runs job through h, turning a panic into a *runtime.PanicError as a
+// worker does.
+func call(ctx context.Context, h runtime.Handler, job *runtime.Job) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &runtime.PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
-	return def.Run(ctx, args)
+	return h.Handle(ctx, job)
 }
 
 // describe identifies an enqueued task in failure messages.
