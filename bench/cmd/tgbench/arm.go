@@ -44,9 +44,9 @@ type enqueuer interface {
 type arm struct {
 	Name  string // short name, used on the command line and in tables
 	Label string // what the name means, for the report
-	// NCap, if not zero, caps the number of tasks per phase: the arm is too
-	// slow by design to run the full count in a reasonable time.
-	NCap int
+	// Slow arms are slow by design: they run settings.SlowN tasks per
+	// phase at most.
+	Slow bool
 	// NoFanout skips the fanout workload.
 	NoFanout bool
 	// NoTenant skips the tenant workload (set while an arm cannot run it).

@@ -41,7 +41,7 @@ var riverTunedArm = &arm{
 var riverDefaultArm = &arm{
 	Name:     "river-default",
 	Label:    "github.com/riverqueue/river v0.51.2 with riverpgxv5, defaults: MaxWorkers 16 (the handler concurrency), FetchCooldown 100ms, FetchPollInterval 1s",
-	NCap:     500,
+	Slow:     true,
 	NoFanout: true,
 	Enqueuer: riverEnqueuer,
 	Worker: func(ctx context.Context, e env) error {

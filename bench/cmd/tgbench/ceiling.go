@@ -89,7 +89,7 @@ func measureCeiling(ctx context.Context, d *driver, logf func(string, ...any)) c
 	} else {
 		hp := hostPort(d.rdURL, "6379")
 		host, port, _ := strings.Cut(hp, ":")
-		n := 100000
+		n := 50000
 		if d.s.Mode == "full" {
 			n = 300000
 		}

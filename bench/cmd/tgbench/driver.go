@@ -35,6 +35,15 @@ type settings struct {
 	Workloads   []string      `json:"workloads"`
 	Arms        []string      `json:"arms"`
 	CeilingSecs int           `json:"ceiling_secs"`
+	SlowN       int           `json:"slow_n"` // tasks per phase of slow arms
+}
+
+// tasks returns how many tasks arm a runs in a phase of n.
+func (s settings) tasks(a *arm, n int) int {
+	if a.Slow {
+		return min(n, s.SlowN)
+	}
+	return n
 }
 
 // sample holds the figures of one arm on one workload in one run.
@@ -267,10 +276,7 @@ func (d *driver) profilePath(a *arm, workload string, run int) string {
 }
 
 func (d *driver) runOneErr(ctx context.Context, a *arm, workload string, s *sample) error {
-	n := d.s.N
-	if a.NCap > 0 {
-		n = min(n, a.NCap)
-	}
+	n := d.s.tasks(a, d.s.N)
 	s.N = n
 	tenants := 0
 	switch workload {
@@ -401,8 +407,10 @@ func (d *driver) runOneErr(ctx context.Context, a *arm, workload string, s *samp
 	}
 	if tenants > 0 {
 		want := make([]int64, tenants)
-		for i := range 2 * n {
-			want[i%tenants]++
+		for range 2 { // backlog and live
+			for i := range n {
+				want[i%tenants]++
+			}
 		}
 		bad, err := checkCounters(ctx, d.pool, want)
 		if err != nil {
@@ -425,10 +433,7 @@ func (d *driver) countTrips(ctx context.Context, a *arm, workload string) trips 
 }
 
 func (d *driver) countTripsErr(ctx context.Context, a *arm, workload string, t *trips) error {
-	n := d.s.CountN
-	if a.NCap > 0 {
-		n = min(n, a.NCap)
-	}
+	n := d.s.tasks(a, d.s.CountN)
 	t.N = n
 	tenants := 0
 	if workload == "tenant" {

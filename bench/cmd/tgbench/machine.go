@@ -25,11 +25,26 @@ type machine struct {
 	RedisPers  string            `json:"redis_persistence"`
 	Modules    map[string]string `json:"modules"`
 	Commit     string            `json:"commit"`
+	LoadStart  string            `json:"load_start"` // /proc/loadavg: 1, 5 and 15 minutes
+	LoadEnd    string            `json:"load_end"`
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func describeMachine(ctx context.Context, pool *pgxpool.Pool, redisURL, commit string) machine {
 	m := machine{Cores: goruntime.NumCPU(), Go: goruntime.Version(), Commit: commit,
-		PGSettings: map[string]string{}, Modules: map[string]string{}}
+		PGSettings: map[string]string{}, Modules: map[string]string{}, LoadStart: loadAvg()}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for line := range strings.Lines(string(b)) {
 			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {

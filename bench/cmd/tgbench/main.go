@@ -74,9 +74,9 @@ func runMain(args []string) error {
 	fs.Parse(args)
 
 	s := settings{Mode: "quick", N: 5000, Tenants: 50, Fanout: 10000, Latency: 200, LatencyGap: 5 * time.Millisecond,
-		Batch: 1000, Runs: 3, CountN: 2000, Pool: 20, Concurrency: 16, CeilingSecs: 3}
+		Batch: 1000, Runs: 3, CountN: 1000, Pool: 20, Concurrency: 16, CeilingSecs: 2, SlowN: 160}
 	if *full {
-		s.Mode, s.N, s.Latency, s.Runs, s.CountN, s.CeilingSecs = "full", 50000, 1000, 5, 10000, 10
+		s.Mode, s.N, s.Latency, s.Runs, s.CountN, s.CeilingSecs, s.SlowN = "full", 50000, 1000, 5, 10000, 10, 1600
 	}
 	if *runs > 0 {
 		s.Runs = *runs
@@ -175,6 +175,7 @@ func runMain(args []string) error {
 	}
 	d.reset(ctx, 0)
 	res.Took = time.Since(res.Started)
+	res.Machine.LoadEnd = loadAvg()
 
 	if *resultsPath != "" {
 		if err := os.MkdirAll(filepath.Dir(*resultsPath), 0o755); err != nil {

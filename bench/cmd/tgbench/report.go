@@ -409,7 +409,7 @@ func (rep *report) markdown(notes string) string {
 	p("%s\n", t.markdown())
 
 	p("## noop: tasks that do nothing\n\n")
-	p("%d tasks per phase (river-default: %d, see below).\n\n", s.N, min(s.N, riverDefaultArm.NCap))
+	p("%d tasks per phase (river-default: %d, see below).\n\n", s.N, s.tasks(riverDefaultArm, s.N))
 	p("%s\n", rep.throughputTable("noop").markdown())
 	p("## tenant: switch to the tenant's schema, update one row\n\n")
 	p("%d tasks per phase, round-robin over %d tenant schemas.\n\n", s.N, s.Tenants)
@@ -457,7 +457,7 @@ func (rep *report) markdown(notes string) string {
 	p("\n\n")
 
 	p("## Round trips per task\n\n")
-	p("Counted in a separate pass (%d tasks, plus 100 single enqueues), with every connection of the enqueuing process and of the worker going through a counting proxy: a round trip is each time a server answers after the client sent something. Pipelined commands, batches and multi-statement queries count once. The worker's count covers its whole life: start-up, polling and maintenance included. The timed runs do not use the proxy.\n\n", s.CountN)
+	p("Counted in a separate pass (%d tasks, plus 100 single enqueues), with every connection of the enqueuing process and of the worker going through a counting proxy: a round trip is each time a server answers after the client sent something. Pipelined commands, batches and multi-statement queries count once. The worker's count covers its whole life: start-up, polling and maintenance included. The timed runs do not use the proxy. (pg_stat_statements would count statements rather than round trips, and it needs `shared_preload_libraries`, which a shared server rarely has; a pgx tracer would miss what does not go through pgx, such as Redis, and count a pipelined batch by its statements. The proxy counts every arm the same way.)\n\n", s.CountN)
 	tt := &table{head: []string{"arm", "workload", "worker: PostgreSQL", "worker: Redis", "batch enqueue: PostgreSQL", "batch enqueue: Redis", "single enqueue: PostgreSQL", "single enqueue: Redis"}}
 	for _, tr := range r.Trips {
 		if tr.Err != "" {
@@ -499,7 +499,7 @@ func (rep *report) markdown(notes string) string {
 	p("3. **single enqueue and start latency** (noop only): %d tasks enqueued one call each, one every %v (a light load, the worker idle in between); latency is from just before the enqueue call to the start of the task body, across processes on one clock;\n", s.Latency, s.LatencyGap)
 	p("4. **end to end**: %d more tasks enqueued in batches while the worker runs, from the first enqueue to the last task's end.\n\n", s.N)
 	p("Same handler concurrency (%d) and the same pgx pool size in every worker (%d, below PostgreSQL's max_connections of %s), except that tuned river runs 2,000 workers, as its own benchmark does. river-default is capped by design at about MaxWorkers ÷ FetchCooldown = 160 tasks/s, so it runs %d tasks per phase and skips the fan-out (its enqueue path is river-tuned's). Before each workload the driver empties the benchmark's Redis database and river's job table and zeroes the tenants' rows. Data lives in a database of its own (`%s`) and Redis database %d, apart from the tests'.\n\n",
-		s.Concurrency, s.Pool, m.PGSettings["max_connections"], min(s.N, riverDefaultArm.NCap), benchDatabase, benchRedisDB)
+		s.Concurrency, s.Pool, m.PGSettings["max_connections"], s.tasks(riverDefaultArm, s.N), benchDatabase, benchRedisDB)
 
 	p("## Machine, versions and settings\n\n")
 	p("- CPU: %s, %d cores; RAM %.1f GB; Linux %s\n", m.CPU, m.Cores, m.MemGB, m.Kernel)
@@ -525,6 +525,9 @@ func (rep *report) markdown(notes string) string {
 	p("%s; tenantgen at %s\n", strings.Join(mods, ", "), orUnknown(m.Commit))
 	p("- mode %s: %d tasks per phase, %d tenants, fan-out over %d, %d latency tasks, batches of %d, %d runs, counting pass of %d tasks\n\n",
 		s.Mode, s.N, s.Tenants, s.Fanout, s.Latency, s.Batch, s.Runs, s.CountN)
+	if m.LoadStart != "" {
+		p("- load average (1, 5, 15 min) when the run started: %s; when it ended: %s. The machine may be shared with other work (builds, test suites), which adds noise; the medians and alternating arms damp it, they do not remove it.\n\n", m.LoadStart, m.LoadEnd)
+	}
 	p("Driver, worker, PostgreSQL and Redis share the machine's cores, as they would on a small production host; on a 2-core machine they compete, which favours systems that make fewer round trips and wake-ups per task.\n\n")
 	if strings.TrimSpace(notes) != "" {
 		p("## Notes\n\n%s\n", strings.TrimSpace(notes))
