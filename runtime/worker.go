@@ -45,6 +45,11 @@ func (a *App) Run(ctx context.Context) error {
 	if a.cfg.Registry == nil {
 		return errors.New("runtime: Run needs Config.Registry: register the tasks to work, e.g. with the generated RegisterTasks")
 	}
+	stopScheduler, err := a.startScheduler(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopScheduler()
 	w := newWorker(a)
 	return w.run(ctx)
 }

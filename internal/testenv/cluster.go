@@ -104,6 +104,7 @@ func startClusterNode(t testing.TB, server, dir string) string {
 			"--port", p, "--bind", "127.0.0.1", "--protected-mode", "no",
 			"--cluster-enabled", "yes", "--cluster-config-file", "nodes-"+p+".conf",
 			"--dir", dir, "--save", "", "--appendonly", "no", "--logfile", logFile)
+		cmd.SysProcAttr = nodeProcAttr()
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("testenv: start %s: %v", server, err)
 		}
