@@ -152,7 +152,11 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 			if !due.IsZero() {
 				dueMS = strconv.FormatInt(ceilMilli(due), 10)
 			}
-			uniques[i] = uniqueScript.Eval(ctx, pipe, []string{k.uniqueLock(env.Name, env.Tenant, env.Args), k.stream, k.delayed},
+			lock := k.uniqueLock(env.Name, env.Tenant, env.Args)
+			if req.once {
+				lock = k.onceLock(env.ID)
+			}
+			uniques[i] = uniqueScript.Eval(ctx, pipe, []string{lock, k.stream, k.delayed},
 				string(env.ID), req.Unique.Milliseconds(), data, dueMS)
 		case due.IsZero():
 			pipe.XAdd(ctx, &redis.XAddArgs{Stream: k.stream, Values: []string{fieldEnvelope, data}})

@@ -139,6 +139,11 @@ type Config struct {
 	// negative value keeps them until DeadMaxLen pushes them out.
 	DeadMaxAge time.Duration
 
+	// Schedule configures the periodic tasks that Run enqueues, through a
+	// Scheduler it starts when there is anything to schedule: entries, the
+	// periodic tasks tables, or registered tasks with a cron spec.
+	Schedule SchedulerConfig
+
 	// Middleware wraps the execution of every task, outermost first.
 	Middleware []Middleware
 

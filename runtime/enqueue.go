@@ -41,6 +41,12 @@ type Request struct {
 	Headers map[string]string
 
 	id TaskID // chosen before enqueue by a batching Enqueuer; empty: a new one
+
+	// once makes id deterministic and the unique lock that of the ID
+	// rather than of the name, tenant and arguments: the scheduler's
+	// tick of an entry for a tenant is enqueued once, by whichever
+	// scheduler gets there first.
+	once bool
 }
 
 // ErrNoTenant is returned when a task that is not public is enqueued without

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/tenantgen/tenantgen/internal/cronspec"
 	"github.com/tenantgen/tenantgen/internal/names"
 )
 
@@ -101,6 +102,11 @@ func checkSpec(s TaskSpec) error {
 		return fmt.Errorf("negative unique window %v", s.Unique)
 	case s.Public && s.Cache > 0:
 		return fmt.Errorf("a public task has no tenant to cache; remove its cache setting")
+	}
+	if s.Cron != "" {
+		if _, err := cronspec.Parse(s.Cron); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -50,6 +50,12 @@ type TaskSpec struct {
 
 	// Public marks a task that runs without a tenant, in the shared schema.
 	Public bool
+
+	// Cron, if set, is a cron spec ("*/5 * * * *", "@hourly") on which the
+	// App's scheduler enqueues the task: for every ready tenant, or once in
+	// the shared schema for a public task (see Scheduler). Only a task
+	// without arguments may have one; the directive option cron= sets it.
+	Cron string
 }
 
 // Definition is a task as a Registry and a worker see it: its settings, and a

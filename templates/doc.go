@@ -16,3 +16,8 @@ var FS embed.FS
 // Tenants is the file that creates the tenants table of the default
 // runtime.TenantStore.
 const Tenants = "001_tenants.sql"
+
+// PeriodicTasks is the file that creates the periodic tasks table of the
+// database-backed schedule (runtime.SchedulerConfig.Tables), in the shared
+// schema or a tenant schema.
+const PeriodicTasks = "002_periodic_tasks.sql"
