@@ -245,6 +245,9 @@ func (g *generator) spec(t *scan.Task) []jen.Code {
 	if o.Public {
 		field("Public", jen.True())
 	}
+	if o.Cron != "" {
+		field("Cron", jen.Lit(o.Cron))
+	}
 	return append(fields, jen.Line())
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantgen/tenantgen/internal/cronspec"
 	"github.com/tenantgen/tenantgen/internal/names"
 )
 
@@ -20,6 +21,7 @@ const MaxRetries = 1000
 type Task struct {
 	Cache      time.Duration // tenant cache TTL; see CacheSet
 	CacheSet   bool          // cache= was given (cache=0 disables the cache)
+	Cron       string        // cron spec on which the scheduler enqueues the task
 	DBs        []string      // database aliases, in the order written
 	Name       string        // stable task name
 	Public     bool          // the task runs without a tenant
@@ -61,6 +63,17 @@ var options = []option{
 			d, err := parseDuration(a, true)
 			t.Cache, t.CacheSet = d, err == nil
 			return err
+		},
+	},
+	{
+		name: "cron", value: "cron spec", example: `"*/5 * * * *"`,
+		doc: "the App's scheduler enqueues the task on this schedule, for every ready tenant (once, in the shared schema, for a public task); five fields or a descriptor such as @hourly, in UTC; only for a task without arguments",
+		set: func(t *Task, a Arg) *Error {
+			if _, err := cronspec.Parse(a.Value); err != nil {
+				return &Error{Offset: a.ValueOffset, Msg: err.Error()}
+			}
+			t.Cron = a.Value
+			return nil
 		},
 	},
 	{

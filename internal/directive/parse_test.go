@@ -3,6 +3,7 @@ package directive
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 )
 
 // validOptions is the list that error messages end with.
-const validOptions = "cache, dbs, name, public, queue, retries, timeout, unique"
+const validOptions = "cache, cron, dbs, name, public, queue, retries, timeout, unique"
 
 func TestParse(t *testing.T) {
 	t.Parallel()
@@ -36,6 +37,22 @@ func TestParse(t *testing.T) {
 			want: &Task{
 				Cache: 30 * time.Second, CacheSet: true,
 				Args: []Arg{{Key: "cache", Value: "30s", HasValue: true, KeyOffset: 14, ValueOffset: 20}},
+			},
+		},
+		{
+			name: "cron",
+			text: `//tenant:task cron="*/5 * * * *"`,
+			want: &Task{
+				Cron: "*/5 * * * *",
+				Args: []Arg{{Key: "cron", Value: "*/5 * * * *", HasValue: true, KeyOffset: 14, ValueOffset: 20}},
+			},
+		},
+		{
+			name: "cron descriptor",
+			text: "//tenant:task cron=@hourly public",
+			want: &Task{
+				Cron: "@hourly", Public: true,
+				Args: []Arg{{Key: "cron", Value: "@hourly", HasValue: true, KeyOffset: 14, ValueOffset: 19}, {Key: "public", KeyOffset: 27}},
 			},
 		},
 		{
@@ -392,6 +409,16 @@ func TestParseErrors(t *testing.T) {
 			name: "unknown option without suggestion",
 			text: "//tenant:task color=red",
 			want: []wantError{{Offset: 14, Msg: `unknown option "color" in //tenant:task; valid options: ` + validOptions}},
+		},
+		{
+			name: "invalid cron spec",
+			text: `//tenant:task cron="*/5 * * *"`,
+			want: []wantError{{Offset: 20, Has: `invalid cron spec "*/5 * * *": expected exactly 5 fields`}},
+		},
+		{
+			name: "cron @every",
+			text: "//tenant:task cron=@every",
+			want: []wantError{{Offset: 19, Has: "@every is not supported"}},
 		},
 		{
 			name: "unknown flag without suggestion",
@@ -1046,6 +1073,11 @@ func TestHelpExamples(t *testing.T) {
 			want := Arg{Key: key, Value: value, HasValue: hasValue, KeyOffset: 14}
 			if hasValue {
 				want.ValueOffset = 14 + len(key) + 1
+			}
+			if u, err := strconv.Unquote(value); err == nil {
+				// A value with spaces, written as a Go string.
+				want.Value = u
+				want.ValueOffset++
 			}
 			got, ok := task.Lookup(h.Name)
 			if !ok {

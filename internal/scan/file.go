@@ -102,6 +102,11 @@ func (s *scanner) task(p *packages.Package, fd *ast.FuncDecl, c *ast.Comment) *T
 	if !ok {
 		return nil
 	}
+	if opts.Cron != "" && len(t.Params) > 0 {
+		a, _ := opts.Lookup("cron")
+		s.errorf(c.Slash+token.Pos(a.KeyOffset), "option \"cron\" needs a task without arguments, but %s takes %d; the scheduler has no arguments to give it", t.Func, len(t.Params))
+		return nil
+	}
 	if opts.Name != "" {
 		t.Name = opts.Name
 	} else if err := names.CheckTask(t.Name); err != nil {
