@@ -45,6 +45,9 @@ func (a *App) Run(ctx context.Context) error {
 	if a.cfg.Registry == nil {
 		return errors.New("runtime: Run needs Config.Registry: register the tasks to work, e.g. with the generated RegisterTasks")
 	}
+	if err := a.checkTasks(); err != nil {
+		return err
+	}
 	stopScheduler, err := a.startScheduler(ctx)
 	if err != nil {
 		return err
@@ -142,7 +145,9 @@ func newWorker(a *App) *worker {
 	for i := len(a.cfg.Middleware) - 1; i >= 0; i-- {
 		h = a.cfg.Middleware[i](h)
 	}
-	w.handler = h
+	// Tenancy goes first: middleware runs with the tenant resolved, its
+	// databases switched, and TenantFrom set.
+	w.handler = a.tenancy(h)
 	return w
 }
 
@@ -158,6 +163,13 @@ func (w *worker) run(ctx context.Context) error {
 		return fmt.Errorf("runtime: register worker: %w", err)
 	}
 	w.setupReaders()
+	if w.app.cache != nil {
+		unwatch, err := w.app.watchTenants(ctx)
+		if err != nil {
+			return err
+		}
+		defer unwatch()
+	}
 	w.log.Info("worker started", "queues", w.queues, "concurrency", w.cfg.Concurrency)
 
 	w.taskCtx, w.cancelTasks = context.WithCancel(context.WithoutCancel(ctx))
@@ -515,6 +527,14 @@ func (w *worker) process(d *delivery) {
 		w.settle(d, nil, "dead", err.Error())
 		return
 	}
+	if w.app.signer != nil {
+		// Before anything trusts the envelope's tenant.
+		if err := w.app.signer.verify(env); err != nil {
+			w.taskLog(d, env).Error("task refused; moved to the dead letter set", "err", err)
+			w.settle(d, env, "dead", err.Error())
+			return
+		}
+	}
 	switch {
 	case d.interrupts >= w.cfg.MaxInterrupts:
 		msg := fmt.Sprintf("%d workers died running this attempt (killed, or out of memory?); see Config.MaxInterrupts", d.interrupts)
@@ -580,11 +600,8 @@ func (w *worker) call(job *Job, timeout time.Duration) (err error) {
 }
 
 // runJob is the innermost handler: it decodes the arguments and calls the
-// task's function, for the job's tenant.
+// task's function.
 func runJob(ctx context.Context, job *Job) error {
-	if job.Tenant != "" {
-		ctx = WithTenant(ctx, job.Tenant)
-	}
 	return job.def.Run(ctx, job.Args)
 }
 
