@@ -153,8 +153,8 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 				dueMS = strconv.FormatInt(ceilMilli(due), 10)
 			}
 			lock := k.uniqueLock(env.Name, env.Tenant, env.Args)
-			if req.once {
-				lock = k.onceLock(env.ID)
+			if req.UniqueKey != "" {
+				lock = k.keyLock(req.UniqueKey)
 			}
 			uniques[i] = uniqueScript.Eval(ctx, pipe, []string{lock, k.stream, k.delayed},
 				string(env.ID), req.Unique.Milliseconds(), data, dueMS)
@@ -216,7 +216,7 @@ func (a *App) envelope(req Request, now time.Time) (envelope, time.Time, error) 
 	}
 	env := envelope{
 		Version:  envelopeVersion,
-		ID:       req.id,
+		ID:       req.ID,
 		Name:     req.Name,
 		Tenant:   req.Tenant,
 		Queue:    queue,

@@ -40,13 +40,15 @@ type Request struct {
 	// Headers carry trace and metadata values to the worker (see Job).
 	Headers map[string]string
 
-	id TaskID // chosen before enqueue by a batching Enqueuer; empty: a new one
+	// ID, if set, is the task's ID; empty means a new random one. Set it
+	// to make the ID known before enqueueing, e.g. to store it with the
+	// work it belongs to.
+	ID TaskID
 
-	// once makes id deterministic and the unique lock that of the ID
-	// rather than of the name, tenant and arguments: the scheduler's
-	// tick of an entry for a tenant is enqueued once, by whichever
-	// scheduler gets there first.
-	once bool
+	// UniqueKey, if set, replaces the task, tenant and arguments as what
+	// Unique deduplicates on: an idempotency key. The scheduler uses one
+	// per entry, tenant and tick.
+	UniqueKey string
 }
 
 // ErrNoTenant is returned when a task that is not public is enqueued without

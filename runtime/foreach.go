@@ -91,7 +91,9 @@ func EnqueueEachTenant(ctx context.Context, app *App, enqueue func(ctx context.C
 type batch struct{ reqs []Request }
 
 func (b *batch) Enqueue(_ context.Context, req Request) (TaskID, error) {
-	req.id = newTaskID()
+	if req.ID == "" {
+		req.ID = newTaskID()
+	}
 	b.reqs = append(b.reqs, req)
-	return req.id, nil
+	return req.ID, nil
 }

@@ -35,6 +35,12 @@ func (k keys) uniqueLock(name, tenant string, args []byte) string {
 	return k.unique + hex.EncodeToString(sum[:16])
 }
 
+// keyLock names the lock of a unique task with a Request.UniqueKey.
+func (k keys) keyLock(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return k.unique + "k:" + hex.EncodeToString(sum[:16])
+}
+
 // workerKey names the liveness key of a worker process. It is refreshed
 // every heartbeat and expires when the process dies.
 func workerKey(prefix, worker string) string { return prefix + ":w:" + worker }

@@ -262,7 +262,3 @@ func offset(id, tenant string, spread time.Duration) time.Duration {
 	sum := sha256.Sum256([]byte(id + "\x00" + tenant))
 	return time.Duration(binary.BigEndian.Uint64(sum[:8]) % uint64(spread))
 }
-
-// onceLock names the lock of a task enqueued once by ID, such as a
-// scheduler's tick (see Request.once).
-func (k keys) onceLock(id TaskID) string { return k.unique + "id:" + string(id) }

@@ -401,7 +401,9 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 			return nil, err
 		}
 		for _, t := range list {
-			if t.Ready && (s.cfg.Filter == nil || s.cfg.Filter(ctx, t)) {
+			// A tenant whose schema is the shared one is refused by
+			// workers (see App.resolve): enqueue nothing for it.
+			if t.Ready && t.Schema != s.app.cfg.SharedSchema && (s.cfg.Filter == nil || s.cfg.Filter(ctx, t)) {
 				tenantList = append(tenantList, t)
 			}
 		}
@@ -561,7 +563,8 @@ func (s *Scheduler) fire(ctx context.Context, e *entry, tick time.Time, tenants 
 			// a tick that runs late is spread all the same.
 			req.RunAt = time.Now().Add(off)
 		}
-		req.id, req.once, req.Unique = tickID(e.id, tenant, tick), true, window
+		req.ID = tickID(e.id, tenant, tick)
+		req.UniqueKey, req.Unique = string(req.ID), window
 		reqs = append(reqs, req)
 		if len(reqs) == fanOutBatch {
 			if err := flush(); err != nil {
