@@ -90,12 +90,16 @@ func (a *App) dbsOf(spec TaskSpec) []string {
 	return a.cfg.DefaultDBs
 }
 
-// tenancy is the outermost middleware of every worker: it resolves the
-// job's tenant, refuses to run a task for a tenant that is unknown, not
-// ready or invalid, and gives the task its databases switched to the
-// tenant's schema. What it cannot do, it fails permanently: a task never
-// runs in another schema than its tenant's.
-func (a *App) tenancy(next Handler) Handler {
+// Tenancy is the middleware that a worker runs first for every task: it
+// resolves the job's tenant, refuses to run a task for a tenant that is
+// unknown, not ready or invalid, and gives the task its databases switched
+// to the tenant's schema (see DB and TenantFrom). What it cannot do, it
+// fails permanently: a task never runs in another schema than its
+// tenant's.
+//
+// Workers apply it themselves. Use it to run tasks inline against real
+// databases in tests, with tenanttest.Middleware(app.Tenancy).
+func (a *App) Tenancy(next Handler) Handler {
 	return HandlerFunc(func(ctx context.Context, job *Job) (err error) {
 		s := &scope{task: job.Name, declared: a.dbsOf(job.Spec), pools: a.pools}
 		if !job.Spec.Public {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tenantgen/tenantgen/internal/testenv"
 	"github.com/tenantgen/tenantgen/runtime"
+	"github.com/tenantgen/tenantgen/runtime/tenanttest"
 )
 
 // tenantMigrations are the per-tenant migrations of the tenancy tests: an
@@ -476,5 +477,27 @@ func TestDBTransactionRollsBackFailedTasks(t *testing.T) {
 	// Each attempt saw the counter at 1: the failed ones rolled back.
 	if diff := cmp.Diff(map[int]int{1: 1, 2: 1, 3: 1}, seen); diff != "" {
 		t.Errorf("counter seen by each attempt (-want +got):\n%s", diff)
+	}
+}
+
+// Tasks run inline by tenanttest get their tenant and databases through
+// App.Tenancy, as on a worker.
+func TestTenancyInline(t *testing.T) {
+	t.Parallel()
+	tb := setupTenancy(t, []string{"acme", "globex"}, nil)
+	task := runtime.NewTask(runtime.TaskSpec{Name: "test.bump"}, func(ctx context.Context, _ runtime.NoArgs) error { return bump(ctx) })
+	reg := runtime.NewRegistry()
+	if err := reg.Register(task); err != nil {
+		t.Fatal(err)
+	}
+	q := tenanttest.New(t, reg, tenanttest.Middleware(tb.app.Tenancy), tenanttest.FailOnError())
+	for _, id := range []string{"acme", "globex", "globex"} {
+		if _, err := task.Enqueue(runtime.WithTenant(t.Context(), id), q, runtime.NoArgs{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]int{"acme": tb.counter(t, "acme"), "globex": tb.counter(t, "globex")}
+	if diff := cmp.Diff(map[string]int{"acme": 1, "globex": 2}, got); diff != "" {
+		t.Errorf("counters (-want +got):\n%s", diff)
 	}
 }

@@ -147,7 +147,7 @@ func newWorker(a *App) *worker {
 	}
 	// Tenancy goes first: middleware runs with the tenant resolved, its
 	// databases switched, and TenantFrom set.
-	w.handler = a.tenancy(h)
+	w.handler = a.Tenancy(h)
 	return w
 }
 

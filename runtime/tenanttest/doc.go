@@ -55,6 +55,16 @@
 // Middleware option runs tasks through middleware, as
 // runtime.Config.Middleware does on a worker.
 //
+// # Tenancy
+//
+// Without databases, a task's context carries its tenant ID, so the tasks
+// it enqueues inherit it, but runtime.DB and runtime.TenantFrom have
+// nothing to give. To test tasks against real databases, open an App on
+// them and pass its tenancy layer as middleware; tasks then resolve their
+// tenant and get their databases switched to its schema, as on a worker:
+//
+//	q := tenanttest.New(t, reg, tenanttest.Middleware(app.Tenancy))
+//
 // Unique tasks are enforced as an App enforces them: enqueueing a task with
 // a unique window again within the window, for the same queue, tenant and
 // encoded arguments, records and runs nothing and returns the first task's
