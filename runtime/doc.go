@@ -75,7 +75,12 @@
 //
 // App.CreateTenant provisions a tenant: schema, migrations from an fs.FS,
 // then the ready flag. ForEachTenant and EnqueueEachTenant fan work out to
-// every ready tenant. Config.SigningKeys signs tasks with HMAC-SHA256 so
+// every ready tenant. A Scheduler enqueues periodic tasks for every ready
+// tenant, a list of tenants, or the shared schema, on cron specs
+// (TaskSpec.Cron, the directive's cron= option) or intervals, with a leader
+// elected in Redis, one enqueue per tick, fan-out spread over a window, and
+// optional schedules kept in a table of each schema; App.Run runs one when
+// there is anything to schedule (docs/scheduler.md). Config.SigningKeys signs tasks with HMAC-SHA256 so
 // that workers refuse forged or altered ones. docs/tenancy.md in the
 // repository describes the model, the modes and their costs.
 package runtime
