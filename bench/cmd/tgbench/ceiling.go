@@ -18,6 +18,7 @@ import (
 type ceiling struct {
 	PGUpdate    float64 `json:"pg_update"`       // single-row UPDATE, schema-qualified: 1 round trip
 	PGSetUpdate float64 `json:"pg_set_update"`   // SET search_path; UPDATE: 2 round trips
+	PGPipelined float64 `json:"pg_pipelined"`    // set_config(..., true) and UPDATE pipelined: 1 round trip
 	RedisPing   float64 `json:"redis_ping"`      // PING, requests/s
 	RedisSet    float64 `json:"redis_set"`       // SET
 	RedisXAdd   float64 `json:"redis_xadd"`      // XADD
@@ -58,29 +59,33 @@ func measureCeiling(ctx context.Context, d *driver, logf func(string, ...any)) c
 			errs = append(errs, err.Error())
 		} else {
 			defer os.RemoveAll(dir)
-			scripts := map[*float64]string{
-				&c.PGUpdate:    fmt.Sprintf("\\set t random(1, %d)\nUPDATE tenant_:t.items SET n = n + 1 WHERE id = 1;\n", d.s.Tenants),
-				&c.PGSetUpdate: fmt.Sprintf("\\set t random(1, %d)\nSET search_path TO tenant_:t, public;\nUPDATE items SET n = n + 1 WHERE id = 1;\n", d.s.Tenants),
+			t := d.s.Tenants
+			scripts := []struct {
+				dst    *float64
+				mode   string
+				script string
+			}{
+				{&c.PGUpdate, "simple", fmt.Sprintf("\\set t random(1, %d)\nUPDATE tenant_:t.items SET n = n + 1 WHERE id = 1;\n", t)},
+				{&c.PGSetUpdate, "simple", fmt.Sprintf("\\set t random(1, %d)\nSET search_path TO tenant_:t, public;\nUPDATE items SET n = n + 1 WHERE id = 1;\n", t)},
+				{&c.PGPipelined, "extended", fmt.Sprintf("\\set t random(1, %d)\n\\startpipeline\nSELECT set_config('search_path', 'tenant_' || :t || ', public', true);\nUPDATE items SET n = n + 1 WHERE id = 1;\n\\endpipeline\n", t)},
 			}
-			i := 0
-			for _, dst := range []*float64{&c.PGUpdate, &c.PGSetUpdate} {
-				i++
+			for i, sc := range scripts {
 				f := filepath.Join(dir, fmt.Sprintf("s%d.sql", i))
-				if err := os.WriteFile(f, []byte(scripts[dst]), 0o644); err != nil {
+				if err := os.WriteFile(f, []byte(sc.script), 0o644); err != nil {
 					errs = append(errs, err.Error())
 					continue
 				}
-				args := []string{"-n", "-c", strconv.Itoa(c.Clients), "-j", "2", "-T", strconv.Itoa(d.s.CeilingSecs), "-f", f, d.pgURL}
-				c.PGBench = "pgbench " + strings.Join(args[:len(args)-2], " ") + " -f <script>"
+				args := []string{"-n", "-M", sc.mode, "-c", strconv.Itoa(c.Clients), "-j", "2", "-T", strconv.Itoa(d.s.CeilingSecs), "-f", f, d.pgURL}
+				c.PGBench = "pgbench -n -c " + strconv.Itoa(c.Clients) + " -j 2 -T " + strconv.Itoa(d.s.CeilingSecs) + " -f <script>"
 				out, err := exec.CommandContext(ctx, pgbench, args...).CombinedOutput()
 				m := tpsRE.FindSubmatch(out)
 				if err != nil || m == nil {
 					errs = append(errs, fmt.Sprintf("pgbench: %v: %s", err, lastLines(out, 3)))
 					continue
 				}
-				*dst, _ = strconv.ParseFloat(string(m[1]), 64)
+				*sc.dst, _ = strconv.ParseFloat(string(m[1]), 64)
 			}
-			logf("ceiling: pgbench UPDATE %.0f tps, SET+UPDATE %.0f tps", c.PGUpdate, c.PGSetUpdate)
+			logf("ceiling: pgbench UPDATE %.0f tps, SET+UPDATE %.0f tps, pipelined set_config+UPDATE %.0f tps", c.PGUpdate, c.PGSetUpdate, c.PGPipelined)
 		}
 	}
 	rb, err := findTool("redis-benchmark")

@@ -236,6 +236,16 @@ func (d *driver) enqueueBatches(ctx context.Context, q enqueuer, js []job) (time
 	return time.Since(start), nil
 }
 
+// steadyRate is the rate at which the worker did a phase's tasks once the
+// first tenth were done: start-up (connecting, first lookups, preparing
+// statements) is left out, for every arm alike.
+func steadyRate(r probe.Result) float64 {
+	if r.Mark == 0 || r.Last <= r.Mark {
+		return rate(r.Count, time.Duration(r.Last-r.First))
+	}
+	return rate(r.Count-r.MarkCount, time.Duration(r.Last-r.Mark))
+}
+
 // rate is n tasks over d, per second.
 func rate(n int, d time.Duration) float64 {
 	if d <= 0 {
@@ -318,7 +328,7 @@ func (d *driver) runOneErr(ctx context.Context, a *arm, workload string, s *samp
 		if err != nil {
 			return err
 		}
-		s.Proc = rate(r.Count, time.Duration(r.Last-r.First))
+		s.Proc = steadyRate(r)
 		checkResult(s, r, k)
 		want := make([]int64, d.s.Fanout)
 		for i := range want {
@@ -356,7 +366,7 @@ func (d *driver) runOneErr(ctx context.Context, a *arm, workload string, s *samp
 	if err != nil {
 		return err
 	}
-	s.Proc = rate(r.Count, time.Duration(r.Last-r.First))
+	s.Proc = steadyRate(r)
 	checkResult(s, r, n)
 
 	// Latency: single enqueues at a steady, light pace on the now idle

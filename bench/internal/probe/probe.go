@@ -32,25 +32,31 @@ type Args struct {
 
 // Result is what a worker reports about one phase.
 type Result struct {
-	Phase int     `json:"phase"`
-	Count int     `json:"count"`
-	Dups  int     `json:"dups"`  // runs of a sequence number seen before
-	First int64   `json:"first"` // Unix ns: first start
-	Last  int64   `json:"last"`  // Unix ns: last end
-	P50   float64 `json:"p50_ms"`
-	P99   float64 `json:"p99_ms"`
+	Phase int   `json:"phase"`
+	Count int   `json:"count"`
+	Dups  int   `json:"dups"`  // runs of a sequence number seen before
+	First int64 `json:"first"` // Unix ns: first start
+	Last  int64 `json:"last"`  // Unix ns: last end
+	// Mark is when the first tenth of the phase's tasks (MarkCount) were
+	// done, Unix ns: the rate from Mark to Last leaves start-up out.
+	Mark      int64   `json:"mark"`
+	MarkCount int     `json:"mark_count"`
+	P50       float64 `json:"p50_ms"`
+	P99       float64 `json:"p99_ms"`
 }
 
 type phase struct {
-	want  int
-	done  atomic.Int64
-	first atomic.Int64
-	last  atomic.Int64
-	seen  []atomic.Bool
-	dups  atomic.Int64
-	mu    sync.Mutex
-	lat   []time.Duration
-	once  sync.Once
+	want   int
+	mark   int // done count that sets markAt
+	done   atomic.Int64
+	markAt atomic.Int64
+	first  atomic.Int64
+	last   atomic.Int64
+	seen   []atomic.Bool
+	dups   atomic.Int64
+	mu     sync.Mutex
+	lat    []time.Duration
+	once   sync.Once
 }
 
 var (
@@ -66,6 +72,7 @@ var (
 func Init(want [NumPhases]int, onDone func(Result), onLatencyStart func()) {
 	for i := range phases {
 		phases[i].want = want[i]
+		phases[i].mark = max(1, want[i]/10)
 		phases[i].seen = make([]atomic.Bool, want[i])
 	}
 	report = onDone
@@ -101,7 +108,11 @@ func Done(a Args) {
 			break
 		}
 	}
-	if n := p.done.Add(1); int(n) == p.want {
+	n := p.done.Add(1)
+	if int(n) == p.mark {
+		p.markAt.Store(now)
+	}
+	if int(n) == p.want {
 		p.once.Do(func() { report(p.result(a.Phase)) })
 	}
 }
@@ -110,7 +121,8 @@ func Done(a Args) {
 func Snapshot(i int) Result { return phases[i].result(i) }
 
 func (p *phase) result(i int) Result {
-	r := Result{Phase: i, Count: int(p.done.Load()), Dups: int(p.dups.Load()), First: p.first.Load(), Last: p.last.Load()}
+	r := Result{Phase: i, Count: int(p.done.Load()), Dups: int(p.dups.Load()), First: p.first.Load(), Last: p.last.Load(),
+		Mark: p.markAt.Load(), MarkCount: p.mark}
 	p.mu.Lock()
 	lat := slices.Clone(p.lat)
 	p.mu.Unlock()
