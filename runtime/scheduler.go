@@ -131,17 +131,17 @@ func NewScheduler(app *App, cfg SchedulerConfig) (*Scheduler, error) {
 	var errs []error
 	switch {
 	case cfg.Poll < 0 || cfg.Grace < 0 || cfg.LeaseTTL < 0:
-		errs = append(errs, errors.New("Poll, Grace and LeaseTTL must not be negative"))
+		errs = append(errs, errors.New("invalid durations: Poll, Grace and LeaseTTL must not be negative"))
 	case cfg.LeaseTTL <= 2*cfg.Poll:
-		errs = append(errs, fmt.Errorf("LeaseTTL (%v) must be more than twice Poll (%v)", cfg.LeaseTTL, cfg.Poll))
+		errs = append(errs, fmt.Errorf("invalid LeaseTTL %v: it must be more than twice Poll (%v)", cfg.LeaseTTL, cfg.Poll))
 	case cfg.Grace <= cfg.LeaseTTL+cfg.Poll:
-		errs = append(errs, fmt.Errorf("Grace (%v) must exceed LeaseTTL plus Poll (%v), or ticks delayed by a failover would count as missed", cfg.Grace, cfg.LeaseTTL+cfg.Poll))
+		errs = append(errs, fmt.Errorf("invalid Grace %v: it must exceed LeaseTTL plus Poll (%v), or ticks delayed by a failover would count as missed", cfg.Grace, cfg.LeaseTTL+cfg.Poll))
 	}
 	if cfg.Missed != MissedSkip && cfg.Missed != MissedCatchUp {
-		errs = append(errs, fmt.Errorf("Missed %v is not MissedSkip or MissedCatchUp", cfg.Missed))
+		errs = append(errs, fmt.Errorf("invalid Missed %v: want MissedSkip or MissedCatchUp", cfg.Missed))
 	}
 	if _, ok := app.pools[cfg.TablesDB]; cfg.Tables && !ok {
-		errs = append(errs, fmt.Errorf("Tables needs database %q, which is not configured", cfg.TablesDB))
+		errs = append(errs, fmt.Errorf("reading the periodic tasks tables (Tables) needs database %q, which is not configured", cfg.TablesDB))
 	}
 	all := append([]Entry(nil), cfg.Entries...)
 	for _, name := range app.cfg.Registry.Names() {
