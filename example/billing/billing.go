@@ -171,9 +171,10 @@ func ImportCustomer(ctx context.Context, c Customer) error {
 
 // RefreshRates refreshes the currency rates shared by all tenants. It is
 // public: it runs without a tenant, with only the shared schema on its
-// search_path.
+// search_path. The worker's scheduler enqueues it every day at midnight
+// UTC; the web server's admin endpoint enqueues it on demand.
 //
-//tenant:task public timeout=30s
+//tenant:task public timeout=30s cron=@daily
 func RefreshRates(ctx context.Context) error {
 	db, err := runtime.DB(ctx, "default")
 	if err != nil {

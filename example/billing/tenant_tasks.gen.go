@@ -127,6 +127,7 @@ var refreshRatesTask = runtime.NewTask(runtime.TaskSpec{
 	Name:    "github.com/tenantgen/tenantgen/example/billing.RefreshRates",
 	Timeout: 30 * time.Second,
 	Public:  true,
+	Cron:    "@daily",
 }, func(ctx context.Context, _ runtime.NoArgs) error {
 	return RefreshRates(ctx)
 })

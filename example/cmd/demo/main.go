@@ -435,7 +435,7 @@ func (d *demo) verify(ctx context.Context, reports []service.TenantReport, share
 		d.check(r.Dead == wantDead, "%s: %d dead letters, want %d", p.tenant, r.Dead, wantDead)
 		d.check(r.Rows["digests"] == 1, "%s: the DispatchDigests fan-out reached it", p.tenant)
 	}
-	d.check(shared.RateRefreshes == 1 && shared.Rates == 3 && shared.Dead == 0, "the public RefreshRates ran once, in the shared schema %s (%d rates)", d.s.SharedSchema(), shared.Rates)
+	d.check(shared.RateRefreshes >= 1 && shared.Rates == 3 && shared.Dead == 0, "the public RefreshRates ran, in the shared schema %s (%d rates)", d.s.SharedSchema(), shared.Rates)
 	if dead, err := d.app.DeadTasks(ctx, "billing", 10); err == nil && len(dead) == 1 {
 		d.check(strings.Contains(dead[0].Error, "not positive"), "the dead letter is initech's refused charge: %s", dead[0].Error)
 	}
