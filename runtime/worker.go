@@ -40,7 +40,8 @@ const forwardIdle = 250 * time.Millisecond
 
 // Run works the queues of Config.Queues until ctx is cancelled, then shuts
 // down gracefully (see Config.ShutdownGrace). It returns nil after a clean
-// shutdown.
+// shutdown. When there is anything to schedule (Config.Schedule, or a
+// registered task with a cron spec), it also runs a Scheduler.
 func (a *App) Run(ctx context.Context) error {
 	if a.cfg.Registry == nil {
 		return errors.New("runtime: Run needs Config.Registry: register the tasks to work, e.g. with the generated RegisterTasks")
