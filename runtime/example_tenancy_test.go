@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"testing/fstest"
 
@@ -29,6 +30,7 @@ func Example_tenancy() {
 		Databases:    map[string]string{"default": exampleURL(testenv.DatabaseURLEnv, testenv.DefaultDatabaseURL)},
 		SharedSchema: "example_shared", // usually public
 		Prefix:       "example",
+		Logger:       slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		fmt.Println(err)

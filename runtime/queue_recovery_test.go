@@ -20,7 +20,9 @@ import (
 func TestQueueHandBackKeepsInterrupts(t *testing.T) {
 	t.Parallel()
 	b := setupQueue(t, func(c *runtime.Config) {
-		c.ShutdownGrace = 50 * time.Millisecond
+		// The task returns as soon as the grace ends; the grace is also how
+		// long Run waits for that, so it must absorb a loaded machine.
+		c.ShutdownGrace = 500 * time.Millisecond
 		c.Concurrency = 1 // the fetcher waits for the slot, and stops at once
 	})
 	rdb := testenv.Redis(t)
