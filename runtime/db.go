@@ -290,7 +290,12 @@ func (d *TenantDB) Query(ctx context.Context, sql string, args ...any) (pgx.Rows
 			var rows pgx.Rows
 			rows, err = br.Query()
 			if err == nil {
-				r := &batchRows{Rows: rows, br: br, conn: c, dirty: setsPath(sql), db: d}
+				dirty := setsPath(sql)
+				r := &ownedRows{Rows: rows, db: d, end: func(error) error {
+					err := br.Close()
+					release(c, dirty)
+					return err
+				}}
 				d.track(r)
 				return r, nil
 			}
@@ -310,7 +315,7 @@ func (d *TenantDB) Query(ctx context.Context, sql string, args ...any) (pgx.Rows
 		tx.Rollback(ctx)
 		return nil, err
 	}
-	r := &txRows{Rows: rows, tx: tx, sql: []string{sql}, db: d}
+	r := &ownedRows{Rows: rows, db: d, end: func(err error) error { return endTx(tx, err, []string{sql}) }}
 	d.track(r)
 	return r, nil
 }
@@ -505,19 +510,18 @@ func release(c *pgxpool.Conn, dirty bool) {
 	c.Release()
 }
 
-// batchRows are the rows of a Query run as a batch. Closing them closes the
-// batch and gives the connection back; so does reading past the last row.
-type batchRows struct {
-	db *TenantDB
+// ownedRows are rows that hold a connection of their own: closing them,
+// or reading past the last row, ends what they belong to (a batch, or a
+// transaction) and gives the connection back.
+type ownedRows struct {
 	pgx.Rows
-	br     pgx.BatchResults
-	conn   *pgxpool.Conn
-	dirty  bool
+	db     *TenantDB
+	end    func(rowsErr error) error // called once, with the rows' error
 	closed bool
 	err    error
 }
 
-func (r *batchRows) Next() bool {
+func (r *ownedRows) Next() bool {
 	if r.closed {
 		return false
 	}
@@ -528,26 +532,29 @@ func (r *batchRows) Next() bool {
 	return false
 }
 
-func (r *batchRows) abandon() { r.Close() }
-
-func (r *batchRows) Close() {
+func (r *ownedRows) Close() {
 	if r.closed {
 		return
 	}
 	r.closed = true
 	r.db.untrack(r)
-	if r.Rows != nil {
-		r.Rows.Close()
-	}
-	r.err = r.br.Close()
-	release(r.conn, r.dirty)
+	r.Rows.Close()
+	r.err = r.end(r.Rows.Err())
 }
 
-func (r *batchRows) Err() error {
-	if r.Rows != nil {
-		if err := r.Rows.Err(); err != nil {
-			return err
-		}
+// abandon ends rows that the task left open, as failed.
+func (r *ownedRows) abandon() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	r.Rows.Close()
+	r.end(errFinished)
+}
+
+func (r *ownedRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
+		return err
 	}
 	return r.err
 }
@@ -597,51 +604,6 @@ func (b *batchResults) Close() error {
 	err := b.BatchResults.Close()
 	release(b.conn, b.dirty)
 	return err
-}
-
-// txRows are the rows of a Query run in its own transaction; closing them
-// commits it.
-type txRows struct {
-	db *TenantDB
-	pgx.Rows
-	tx     *tenantTx
-	sql    []string
-	closed bool
-	err    error
-}
-
-func (r *txRows) Next() bool {
-	if r.closed {
-		return false
-	}
-	if r.Rows.Next() {
-		return true
-	}
-	r.Close()
-	return false
-}
-
-func (r *txRows) abandon() {
-	r.closed = true
-	r.Rows.Close()
-	endTx(r.tx, errFinished, nil)
-}
-
-func (r *txRows) Close() {
-	if r.closed {
-		return
-	}
-	r.closed = true
-	r.db.untrack(r)
-	r.Rows.Close()
-	r.err = endTx(r.tx, r.Rows.Err(), r.sql)
-}
-
-func (r *txRows) Err() error {
-	if err := r.Rows.Err(); err != nil {
-		return err
-	}
-	return r.err
 }
 
 // txBatch are the results of a batch run in its own transaction; closing
