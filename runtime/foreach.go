@@ -50,25 +50,10 @@ func ForEachTenant(ctx context.Context, app *App, fn func(ctx context.Context, t
 // It returns how many tasks were enqueued. Duplicates of unique tasks do
 // not count and are not errors.
 func EnqueueEachTenant(ctx context.Context, app *App, enqueue func(ctx context.Context, e Enqueuer) error) (int, error) {
-	b := &batch{}
+	b := app.NewBatch()
 	n := 0
 	flush := func() error {
-		if len(b.reqs) == 0 {
-			return nil
-		}
-		_, err := app.EnqueueMany(ctx, b.reqs)
-		sent := len(b.reqs)
-		b.reqs = b.reqs[:0]
-		var be *BatchError
-		if errors.As(err, &be) {
-			for _, ie := range be.Errs {
-				if !errors.Is(ie.Err, ErrDuplicate) {
-					return err
-				}
-				sent--
-			}
-			err = nil
-		}
+		sent, err := b.Flush(ctx)
 		n += sent
 		return err
 	}
@@ -76,7 +61,7 @@ func EnqueueEachTenant(ctx context.Context, app *App, enqueue func(ctx context.C
 		if err := enqueue(ctx, b); err != nil {
 			return err
 		}
-		if len(b.reqs) >= fanOutBatch {
+		if b.Len() >= fanOutBatch {
 			return flush()
 		}
 		return nil
@@ -87,13 +72,57 @@ func EnqueueEachTenant(ctx context.Context, app *App, enqueue func(ctx context.C
 	return n, err
 }
 
-// batch is an Enqueuer that collects requests for EnqueueMany.
-type batch struct{ reqs []Request }
+// Batch is an Enqueuer that collects requests, to send them in one round
+// trip with Flush. Pass it to generated Enqueue functions in a loop; the
+// IDs they return are those the tasks will have. A Batch is not safe for
+// concurrent use.
+type Batch struct {
+	app  *App
+	reqs []Request
+}
 
-func (b *batch) Enqueue(_ context.Context, req Request) (TaskID, error) {
+// NewBatch returns an empty batch that flushes to a.
+func (a *App) NewBatch() *Batch { return &Batch{app: a} }
+
+// Enqueue adds req to the batch and returns the ID the task will have.
+func (b *Batch) Enqueue(_ context.Context, req Request) (TaskID, error) {
 	if req.ID == "" {
 		req.ID = newTaskID()
 	}
 	b.reqs = append(b.reqs, req)
 	return req.ID, nil
+}
+
+// Len returns the number of requests waiting to be flushed.
+func (b *Batch) Len() int { return len(b.reqs) }
+
+// Flush enqueues the collected requests with App.EnqueueMany and empties
+// the batch. It returns how many tasks were enqueued; duplicates of unique
+// tasks are not counted and not errors. Other failed requests are reported
+// in a *BatchError.
+func (b *Batch) Flush(ctx context.Context) (int, error) {
+	if len(b.reqs) == 0 {
+		return 0, nil
+	}
+	_, err := b.app.EnqueueMany(ctx, b.reqs)
+	sent := len(b.reqs)
+	b.reqs = b.reqs[:0]
+	var be *BatchError
+	if !errors.As(err, &be) {
+		if err != nil {
+			return 0, err
+		}
+		return sent, nil
+	}
+	var other []IndexedError
+	for _, ie := range be.Errs {
+		sent--
+		if !errors.Is(ie.Err, ErrDuplicate) {
+			other = append(other, ie)
+		}
+	}
+	if len(other) > 0 {
+		return sent, &BatchError{Errs: other}
+	}
+	return sent, nil
 }

@@ -122,7 +122,7 @@ func (a *App) Tenancy(next Handler) Handler {
 		for i, alias := range s.declared {
 			s.dbs[i] = &TenantDB{alias: alias, pool: a.pools[alias], path: path, mode: a.cfg.DBMode}
 		}
-		ctx = context.WithValue(ctx, scopeKey{}, s)
+		ctx = context.WithValue(context.WithValue(ctx, scopeKey{}, s), appKey{}, a)
 		ok := false
 		defer func() {
 			// Runs on panic too: the transaction of DBTransaction rolls
@@ -135,6 +135,30 @@ func (a *App) Tenancy(next Handler) Handler {
 		ok = err == nil && ctx.Err() == nil
 		return err
 	})
+}
+
+type appKey struct{}
+
+// AppFrom returns the App whose worker runs the task with ctx, so that a
+// task can enqueue through it, e.g. with EnqueueEachTenant. It reports false
+// outside tasks.
+func AppFrom(ctx context.Context) (*App, bool) {
+	a, ok := ctx.Value(appKey{}).(*App)
+	return a, ok
+}
+
+// Tenant returns the tenant with the given ID, through the worker's cache
+// with the TTL of Config.TenantCache. The error wraps ErrUnknownTenant if
+// there is none. Use it to check a tenant at the edge, e.g. in an HTTP
+// middleware before WithTenant.
+func (a *App) Tenant(ctx context.Context, id string) (*Tenant, error) {
+	if err := names.CheckTenant(id); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnknownTenant, err)
+	}
+	if a.cache == nil {
+		return nil, errors.New("runtime: App.Tenant needs a tenant store: configure a \"default\" database or Config.Tenants")
+	}
+	return a.cache.get(ctx, id, a.cfg.TenantCache)
 }
 
 // resolve returns the tenant of job, checked, or a permanent error.

@@ -501,3 +501,85 @@ func TestTenancyInline(t *testing.T) {
 		t.Errorf("counters (-want +got):\n%s", diff)
 	}
 }
+
+func TestAppFromAndTenant(t *testing.T) {
+	t.Parallel()
+	tb := setupTenancy(t, []string{"acme"}, nil)
+	ctx := t.Context()
+	got := make(chan *runtime.App, 1)
+	task := runtime.NewTask(runtime.TaskSpec{Name: "test.app"}, func(ctx context.Context, _ runtime.NoArgs) error {
+		a, _ := runtime.AppFrom(ctx)
+		got <- a
+		return nil
+	})
+	if err := tb.reg.Register(task); err != nil {
+		t.Fatal(err)
+	}
+	tb.run(t)
+	if _, err := task.Enqueue(ctx, tb.app, runtime.NoArgs{}, runtime.ForTenant("acme")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-got:
+		if a != tb.app {
+			t.Errorf("AppFrom in a task = %p, want the worker's App %p", a, tb.app)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the task did not run")
+	}
+	if _, ok := runtime.AppFrom(ctx); ok {
+		t.Error("AppFrom outside a task reported an App")
+	}
+
+	tests := []struct {
+		id      string
+		want    string // tenant name, or "" for an error
+		unknown bool
+	}{
+		{"acme", "ACME", false},
+		{"ghost", "", true},
+		{"a'b", "", true},
+	}
+	for _, tt := range tests {
+		tn, err := tb.app.Tenant(ctx, tt.id)
+		switch {
+		case tt.unknown && !errors.Is(err, runtime.ErrUnknownTenant):
+			t.Errorf("Tenant(%q) = %v, %v; want ErrUnknownTenant", tt.id, tn, err)
+		case !tt.unknown && (err != nil || tn.Name != tt.want):
+			t.Errorf("Tenant(%q) = %v, %v; want %s", tt.id, tn, err, tt.want)
+		}
+	}
+}
+
+func TestBatch(t *testing.T) {
+	t.Parallel()
+	b := setupQueue(t, nil)
+	ctx := runtime.WithTenant(t.Context(), "acme")
+	task := runtime.NewTask(runtime.TaskSpec{Name: "test.unique", Unique: time.Hour}, func(context.Context, echoArgs) error { return nil })
+	batch := b.app.NewBatch()
+	var ids []runtime.TaskID
+	for _, n := range []int{1, 2, 1} { // the second 1 is a duplicate
+		id, err := task.Enqueue(ctx, batch, echoArgs{N: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if batch.Len() != 3 {
+		t.Fatalf("Len = %d before Flush, want 3", batch.Len())
+	}
+	n, err := batch.Flush(t.Context())
+	if err != nil || n != 2 {
+		t.Fatalf("Flush = %d, %v; want 2 enqueued, no error", n, err)
+	}
+	if batch.Len() != 0 {
+		t.Errorf("Len = %d after Flush, want 0", batch.Len())
+	}
+	st, err := b.app.Stats(t.Context(), "default")
+	if err != nil || st.Ready != 2 {
+		t.Errorf("Stats = %+v, %v; want 2 ready tasks", st, err)
+	}
+	if ids[0] == ids[1] || ids[0] == ids[2] {
+		t.Errorf("batch IDs %v are not distinct", ids)
+	}
+}
