@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -200,9 +199,9 @@ func RefreshRates(ctx context.Context) error {
 //
 //tenant:task public timeout=5m
 func DispatchDigests(ctx context.Context, period string) error {
-	app := appRef.Load()
-	if app == nil {
-		return runtime.Permanent(errors.New("dispatch digests: billing.SetApp was not called in this worker"))
+	app, ok := runtime.AppFrom(ctx)
+	if !ok {
+		return runtime.Permanent(errors.New("dispatch digests: not running on a worker"))
 	}
 	n, err := runtime.EnqueueEachTenant(ctx, app, func(ctx context.Context, e runtime.Enqueuer) error {
 		_, err := EnqueueSendDigest(ctx, e, period)
@@ -233,13 +232,6 @@ func SendDigest(ctx context.Context, period string) error {
 	}
 	return record(ctx)
 }
-
-// appRef is the App that DispatchDigests fans out with.
-var appRef atomic.Pointer[runtime.App]
-
-// SetApp gives the package's tasks the App to enqueue with. A worker calls
-// it once, after runtime.Open and before App.Run.
-func SetApp(app *runtime.App) { appRef.Store(app) }
 
 // record notes in the tenant's activity table that the running task
 // finished, with the tenant and the schema the statement ran in.

@@ -154,19 +154,14 @@ func (s Settings) Config(reg *runtime.Registry, logger *slog.Logger) runtime.Con
 	}
 }
 
-// OpenWorker opens the App of a worker: every task of package billing
-// registered, and billing.SetApp called so that its dispatcher can fan out.
+// OpenWorker opens the App of a worker, with every task of package billing
+// registered.
 func OpenWorker(ctx context.Context, s Settings, logger *slog.Logger) (*runtime.App, error) {
 	reg := runtime.NewRegistry()
 	if err := billing.RegisterTasks(reg); err != nil {
 		return nil, err
 	}
-	app, err := runtime.Open(ctx, s.Config(reg, logger))
-	if err != nil {
-		return nil, err
-	}
-	billing.SetApp(app)
-	return app, nil
+	return runtime.Open(ctx, s.Config(reg, logger))
 }
 
 // OpenClient opens the App of a process that only enqueues, such as the web

@@ -49,7 +49,7 @@ type Enqueued struct {
 }
 
 // Handler returns the HTTP handler of the example's web server. Tenant
-// endpoints resolve the tenant with TenantOf, check it with tenants, and
+// endpoints resolve the tenant with TenantOf, check it with App.Tenant, and
 // enqueue with the generated billing.Enqueue functions on a context that
 // carries the tenant:
 //
@@ -64,8 +64,8 @@ type Enqueued struct {
 //	POST /admin/rates/refresh                                  RefreshRates
 //	POST /admin/digests     {"period"}                         DispatchDigests, which fans out SendDigest
 //	GET  /healthz
-func Handler(app *runtime.App, tenants runtime.TenantStore) http.Handler {
-	h := &handler{app: app, tenants: tenants}
+func Handler(app *runtime.App) http.Handler {
+	h := &handler{app: app}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.Handle("POST /invoices", h.tenant(h.invoice))
@@ -79,8 +79,7 @@ func Handler(app *runtime.App, tenants runtime.TenantStore) http.Handler {
 }
 
 type handler struct {
-	app     *runtime.App
-	tenants runtime.TenantStore
+	app *runtime.App
 }
 
 // httpError is an error with the HTTP status to answer it with.
@@ -105,7 +104,7 @@ func (h *handler) tenant(fn func(ctx context.Context, r *http.Request) (Enqueued
 			writeError(w, &httpError{http.StatusBadRequest, "no tenant: send an " + TenantHeader + " header or use the tenant's subdomain"})
 			return
 		}
-		t, err := h.tenants.Tenant(r.Context(), id)
+		t, err := h.app.Tenant(r.Context(), id)
 		switch {
 		case errors.Is(err, runtime.ErrUnknownTenant):
 			writeError(w, &httpError{http.StatusNotFound, fmt.Sprintf("unknown tenant %q", id)})

@@ -27,7 +27,6 @@ import (
 	"time"
 
 	"github.com/tenantgen/tenantgen/example/service"
-	"github.com/tenantgen/tenantgen/runtime"
 )
 
 func main() {
@@ -52,14 +51,12 @@ func run(addr string, log *slog.Logger) error {
 		return err
 	}
 	defer app.Close()
-	pool, _ := app.Pool("default")
-	tenants := runtime.NewTableStore(pool, runtime.TenantTable{Schema: s.SharedSchema()})
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: service.Handler(app, tenants), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: service.Handler(app), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("listening on http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
