@@ -2,7 +2,7 @@
 # run.sh: run tenantgen side by side with asynq and river, print the table
 # and write docs/benchmarks.md and docs/benchmarks.svg.
 #
-#   bench/run.sh             quick mode, about a minute (after the first run,
+#   bench/run.sh             quick mode, about a minute on a quiet machine (after the first run,
 #                            which also creates 10,000 tenant schemas once)
 #   bench/run.sh --full      full mode: 50,000 tasks per phase, 5 runs
 #   bench/run.sh --profile   also write a CPU profile of every worker to

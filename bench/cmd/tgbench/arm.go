@@ -37,6 +37,8 @@ type enqueuer interface {
 	// Fanout enqueues one Touch task per tenant of the tenants table, in
 	// phase probe.Fanout, and returns how many it enqueued.
 	Fanout(ctx context.Context) (int, error)
+	// Queued counts the tasks waiting in the queue.
+	Queued(ctx context.Context) (int, error)
 	Close()
 }
 

@@ -29,7 +29,7 @@ var asynqArm = &arm{
 		if err != nil {
 			return nil, err
 		}
-		return &asynqEnqueuer{c: asynq.NewClient(opt), pool: pool}, nil
+		return &asynqEnqueuer{c: asynq.NewClient(opt), in: asynq.NewInspector(opt), pool: pool}, nil
 	},
 	Worker: asynqWorker,
 }
@@ -42,6 +42,7 @@ type asynqArgs struct {
 
 type asynqEnqueuer struct {
 	c    *asynq.Client
+	in   *asynq.Inspector
 	pool *pgxpool.Pool // lists the tenants for a fan-out
 }
 
@@ -106,7 +107,16 @@ func (q *asynqEnqueuer) Fanout(ctx context.Context) (int, error) {
 	return len(jobs), q.Many(ctx, jobs)
 }
 
+func (q *asynqEnqueuer) Queued(ctx context.Context) (int, error) {
+	info, err := q.in.GetQueueInfo("default")
+	if err != nil {
+		return 0, err
+	}
+	return info.Pending, nil
+}
+
 func (q *asynqEnqueuer) Close() {
+	q.in.Close()
 	q.c.Close()
 	q.pool.Close()
 }

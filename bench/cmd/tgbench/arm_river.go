@@ -127,6 +127,12 @@ func (q *riverEnq) Fanout(ctx context.Context) (int, error) {
 	return len(ids), err
 }
 
+func (q *riverEnq) Queued(ctx context.Context) (int, error) {
+	var n int
+	err := q.pool.QueryRow(ctx, "SELECT count(*) FROM "+riverSchema+".river_job WHERE state = 'available'").Scan(&n)
+	return n, err
+}
+
 func (q *riverEnq) Close() { q.pool.Close() }
 
 func riverWorker(ctx context.Context, e env, maxWorkers int, cooldown, poll time.Duration) error {

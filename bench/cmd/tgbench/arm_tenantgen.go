@@ -60,6 +60,11 @@ func (q *tgEnq) Many(ctx context.Context, jobs []job) error {
 
 func (q *tgEnq) Fanout(ctx context.Context) (int, error) { return tgFanout(ctx, q.app) }
 
+func (q *tgEnq) Queued(ctx context.Context) (int, error) {
+	st, err := q.app.Stats(ctx, "default")
+	return int(st.Ready), err
+}
+
 func (q *tgEnq) Close() { q.app.Close() }
 
 func tenantgenWorker(ctx context.Context, e env) error {

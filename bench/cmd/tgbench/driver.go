@@ -36,6 +36,9 @@ type settings struct {
 	Arms        []string      `json:"arms"`
 	CeilingSecs int           `json:"ceiling_secs"`
 	SlowN       int           `json:"slow_n"` // tasks per phase of slow arms
+	// FanoutWork is how many runs work the fan-out's tasks; later runs
+	// only time the enqueue and count the tasks queued.
+	FanoutWork int `json:"fanout_work"`
 }
 
 // tasks returns how many tasks arm a runs in a phase of n.
@@ -315,6 +318,16 @@ func (d *driver) runOneErr(ctx context.Context, a *arm, workload string, s *samp
 		s.FanoutSecs = time.Since(start).Seconds()
 		if k != d.s.Fanout {
 			s.Problems = append(s.Problems, fmt.Sprintf("fan-out enqueued %d tasks, want %d", k, d.s.Fanout))
+		}
+		if s.Run > d.s.FanoutWork {
+			queued, err := q.Queued(ctx)
+			if err != nil {
+				return fmt.Errorf("counting queued tasks: %w", err)
+			}
+			if queued != d.s.Fanout {
+				s.Problems = append(s.Problems, fmt.Sprintf("fan-out: %d tasks queued, want %d", queued, d.s.Fanout))
+			}
+			return nil
 		}
 		w, err := d.startWorker(ctx, a, e, [probe.NumPhases]int{probe.Fanout: k}, d.profilePath(a, workload, s.Run))
 		if err != nil {

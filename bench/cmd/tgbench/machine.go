@@ -7,6 +7,7 @@ import (
 	goruntime "runtime"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
@@ -27,6 +28,29 @@ type machine struct {
 	Commit     string            `json:"commit"`
 	LoadStart  string            `json:"load_start"` // /proc/loadavg: 1, 5 and 15 minutes
 	LoadEnd    string            `json:"load_end"`
+}
+
+// waitForQuiet waits up to max for the 1-minute load average to fall
+// below half the cores: other work on the machine skews every figure.
+func waitForQuiet(ctx context.Context, max time.Duration, logf func(string, ...any)) {
+	limit := float64(goruntime.NumCPU()) / 2
+	deadline := time.Now().Add(max)
+	for {
+		var load float64
+		fmt.Sscan(loadAvg(), &load)
+		if load < limit {
+			return
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			logf("load average %.2f is still above %.1f after %v; running anyway", load, limit, max)
+			return
+		}
+		logf("waiting for a quieter machine: load average %.2f, want below %.1f", load, limit)
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Second):
+		}
+	}
 }
 
 // loadAvg returns the 1, 5 and 15 minute load averages.

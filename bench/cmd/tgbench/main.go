@@ -71,12 +71,14 @@ func runMain(args []string) error {
 	profDir := fs.String("profile", "", "write a CPU profile of every worker into this directory")
 	commit := fs.String("commit", "", "tenantgen commit, for the report")
 	notes := fs.String("notes", "NOTES.md", "notes included in the report")
+	waitQuiet := fs.Duration("wait-quiet", 0, "first wait up to this long for the 1-minute load average to fall below half the cores")
 	fs.Parse(args)
 
-	s := settings{Mode: "quick", N: 5000, Tenants: 50, Fanout: 10000, Latency: 200, LatencyGap: 5 * time.Millisecond,
-		Batch: 1000, Runs: 3, CountN: 1000, Pool: 20, Concurrency: 16, CeilingSecs: 2, SlowN: 160}
+	s := settings{Mode: "quick", N: 5000, Tenants: 50, Fanout: 10000, Latency: 100, LatencyGap: 5 * time.Millisecond,
+		Batch: 1000, Runs: 3, CountN: 1000, Pool: 20, Concurrency: 16, CeilingSecs: 1, SlowN: 80, FanoutWork: 1}
+
 	if *full {
-		s.Mode, s.N, s.Latency, s.Runs, s.CountN, s.CeilingSecs, s.SlowN = "full", 50000, 1000, 5, 10000, 10, 1600
+		s.Mode, s.N, s.Latency, s.Runs, s.CountN, s.CeilingSecs, s.SlowN, s.FanoutWork = "full", 50000, 1000, 5, 10000, 10, 1600, 5
 	}
 	if *runs > 0 {
 		s.Runs = *runs
@@ -135,6 +137,9 @@ func runMain(args []string) error {
 	}
 	d := &driver{s: s, pgURL: benchPG, rdURL: benchRD, pool: pool, self: self, logf: logf, profDir: *profDir}
 
+	if *waitQuiet > 0 {
+		waitForQuiet(ctx, *waitQuiet, logf)
+	}
 	res := results{Settings: s, Started: time.Now()}
 	res.Machine = describeMachine(ctx, pool, benchRD, *commit)
 	for run := 1; run <= s.Runs; run++ {
