@@ -247,6 +247,17 @@ func (d *TenantDB) Exec(ctx context.Context, sql string, args ...any) (pgconn.Co
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
+	if len(args) == 0 {
+		// pgx sends a statement without arguments unprepared, with the
+		// simple protocol, where the statements of one message share an
+		// implicit transaction: SET LOCAL in front of it switches it in
+		// its round trip. (The batch below would prepare it under the
+		// connection's own search_path, fail, and fall back to a
+		// transaction: four round trips, every time.)
+		tag, err := c.Exec(ctx, "set local search_path to "+d.path+"; "+sql)
+		release(c, setsPath(sql))
+		return tag, err
+	}
 	if prepared(c, sql) {
 		br := c.SendBatch(ctx, d.batch(&pgx.QueuedQuery{SQL: sql, Arguments: args}))
 		_, err := br.Exec()
