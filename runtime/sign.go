@@ -65,8 +65,9 @@ func (s *signer) verify(e *envelope) error {
 
 // signature returns the HMAC-SHA256 of the fields of e that must not
 // change between enqueue and execution: ID, task, tenant, queue,
-// arguments, enqueue time and headers. Attempts, errors, retries and the
-// deadline are left out: workers and RequeueDead change them. Each field is
+// arguments, retries, timeout, enqueue time and headers. Attempts, errors
+// and the deadline are left out: workers and RequeueDead change them; so
+// is the format version, which a newer worker may rewrite. Each field is
 // length-prefixed, so that no two envelopes share a message.
 func signature(secret []byte, e *envelope) string {
 	m := hmac.New(sha256.New, secret)
@@ -80,6 +81,8 @@ func signature(secret []byte, e *envelope) string {
 	put(e.Tenant)
 	put(e.Queue)
 	put(string(e.Args))
+	put(strconv.Itoa(e.Retries))
+	put(strconv.FormatInt(e.Timeout, 10))
 	put(strconv.FormatInt(e.Enqueued, 10))
 	writeLen(m, len(e.Headers))
 	for _, k := range slices.Sorted(maps.Keys(e.Headers)) {

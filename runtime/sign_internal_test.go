@@ -41,6 +41,8 @@ func TestSignatureCoversSignedFields(t *testing.T) {
 		{"args", func(e *envelope) { e.Args = json.RawMessage(`{"n":2}`) }, true},
 		{"args spacing", func(e *envelope) { e.Args = json.RawMessage(`{"n": 1}`) }, true},
 		{"enqueue time", func(e *envelope) { e.Enqueued++ }, true},
+		{"retries", func(e *envelope) { e.Retries = 1000 }, true},
+		{"timeout", func(e *envelope) { e.Timeout = 1 }, true},
 		{"header value", func(e *envelope) { e.Headers["traceparent"] = "00-abd" }, true},
 		{"header key", func(e *envelope) { e.Headers = map[string]string{"tracepareNt": "00-abc"} }, true},
 		{"header added", func(e *envelope) { e.Headers["tenant"] = "globex" }, true},
@@ -52,7 +54,7 @@ func TestSignatureCoversSignedFields(t *testing.T) {
 		{"header turned into two", func(e *envelope) { e.Headers = map[string]string{"trace": "", "parent": "00-abc"} }, true},
 		// Left out on purpose: workers and RequeueDead change them.
 		{"attempt", func(e *envelope) { e.Attempt = 2 }, false},
-		{"retries", func(e *envelope) { e.Retries = 10 }, false},
+		{"version", func(e *envelope) { e.Version = 2 }, false},
 		{"error", func(e *envelope) { e.Error = "boom" }, false},
 		{"deadline", func(e *envelope) { e.Deadline = 1800000000000 }, false},
 		// The signature does not sign itself.
