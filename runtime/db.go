@@ -155,18 +155,62 @@ func (d *TenantDB) Alias() string { return d.alias }
 // taskTx returns the task's transaction in DBTransaction mode, beginning it
 // on first use, or nil in DBStatement mode.
 func (d *TenantDB) taskTx(ctx context.Context) (*tenantTx, error) {
+	tx, _, _, err := d.taskTxWith(ctx, "", nil)
+	return tx, err
+}
+
+// taskTxWith is taskTx for an Exec of sql with args. If it begins the
+// transaction, and the connection has sql prepared, it sends BEGIN, the
+// switch and the statement in one round trip and reports ran, with the
+// statement's result.
+func (d *TenantDB) taskTxWith(ctx context.Context, sql string, args []any) (tx *tenantTx, tag pgconn.CommandTag, ran bool, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	switch {
 	case d.closed:
-		return nil, errFinished
+		return nil, tag, false, errFinished
 	case d.mode != DBTransaction:
-		return nil, nil
+		return nil, tag, false, nil
+	case d.tx != nil || d.err != nil:
+		return d.tx, tag, false, d.err
 	}
-	if d.tx == nil && d.err == nil {
-		d.tx, d.err = d.begin(ctx)
+	c, err := d.pool.Acquire(ctx)
+	if err != nil {
+		d.err = d.wrap(err)
+		return nil, tag, false, d.err
 	}
-	return d.tx, d.err
+	if len(args) == 0 || !prepared(c, sql) {
+		d.tx, d.err = d.beginOn(ctx, c)
+		return d.tx, tag, false, d.err
+	}
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	b.Queue(setPathSQL, d.path)
+	b.Queue(sql, args...)
+	br := c.SendBatch(ctx, b)
+	_, err = br.Exec() // begin
+	if err == nil {
+		_, err = br.Exec() // set_config
+	}
+	if err == nil {
+		tag, err = br.Exec()
+	}
+	cerr := br.Close()
+	if btx := br.Tx(); btx != nil && !btx.Conn().IsClosed() && btx.Conn().PgConn().TxStatus() != 'I' {
+		// Begun: the statement's error, if any, fails the task, which
+		// rolls the transaction back.
+		d.tx = &tenantTx{Tx: btx, state: &txState{conn: c}}
+		return d.tx, tag, true, errOr(err, cerr)
+	}
+	err = errOr(err, cerr)
+	if unprepared(c, err, sql) {
+		// The statement was not prepared after all: begin the slow way.
+		d.tx, d.err = d.beginOn(ctx, c)
+		return d.tx, pgconn.CommandTag{}, false, d.err
+	}
+	release(c, false)
+	d.err = d.wrap(err)
+	return nil, tag, false, d.err
 }
 
 // begin starts a transaction on the tenant's schema, in the round trip of
@@ -237,9 +281,9 @@ func (d *TenantDB) batch(qs ...*pgx.QueuedQuery) *pgx.Batch {
 
 // Exec runs sql with args and returns its command tag.
 func (d *TenantDB) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if tx, err := d.taskTx(ctx); tx != nil || err != nil {
-		if err != nil {
-			return pgconn.CommandTag{}, err
+	if tx, tag, ran, err := d.taskTxWith(ctx, sql, args); tx != nil || err != nil {
+		if ran || err != nil {
+			return tag, err
 		}
 		return tx.Exec(ctx, sql, args...)
 	}
@@ -707,7 +751,13 @@ func (t *tenantTx) Begin(ctx context.Context) (pgx.Tx, error) {
 
 func (t *tenantTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	t.mark(sql)
-	return t.Tx.Exec(ctx, sql, args...)
+	tag, err := t.Tx.Exec(ctx, sql, args...)
+	if err == nil && len(args) > 0 {
+		// pgx prepared it, on the tenant's schema: later tasks can send
+		// it with BEGIN (see TenantDB.taskTxWith).
+		remember(t.state.conn, sql)
+	}
+	return tag, err
 }
 
 func (t *tenantTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
