@@ -74,11 +74,11 @@ func runMain(args []string) error {
 	waitQuiet := fs.Duration("wait-quiet", 0, "first wait up to this long for the 1-minute load average to fall below half the cores")
 	fs.Parse(args)
 
-	s := settings{Mode: "quick", N: 5000, Tenants: 50, Fanout: 10000, Latency: 100, LatencyGap: 5 * time.Millisecond,
+	s := settings{Mode: "quick", N: 5000, Tenants: 50, Fanout: 10000, Latency: 100, LatencyGap: 10 * time.Millisecond,
 		Batch: 1000, Runs: 3, CountN: 1000, Pool: 20, Concurrency: 16, CeilingSecs: 1, SlowN: 80, FanoutWork: 1}
 
 	if *full {
-		s.Mode, s.N, s.Latency, s.Runs, s.CountN, s.CeilingSecs, s.SlowN, s.FanoutWork = "full", 50000, 1000, 5, 10000, 10, 1600, 5
+		s.Mode, s.N, s.Latency, s.Runs, s.CountN, s.CeilingSecs, s.SlowN, s.FanoutWork = "full", 50000, 500, 5, 10000, 10, 1600, 5
 	}
 	if *runs > 0 {
 		s.Runs = *runs

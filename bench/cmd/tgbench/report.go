@@ -131,7 +131,12 @@ func fRatio(v float64) string {
 	return fmt.Sprintf("%.2f×", v)
 }
 
-func fTrips(v float64) string { return fmt.Sprintf("%.2f", v) }
+func fTrips(v float64) string {
+	if v > 0 && v < 0.1 {
+		return fmt.Sprintf("%.3f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
 
 // table is a simple table rendered as Markdown or aligned text.
 type table struct {
@@ -468,7 +473,7 @@ func (rep *report) markdown(notes string) string {
 	p("\n\n")
 
 	p("## Round trips per task\n\n")
-	p("Counted in a separate pass (%d tasks, plus 100 single enqueues), with every connection of the enqueuing process and of the worker going through a counting proxy: a round trip is each time a server answers after the client sent something. Pipelined commands, batches and multi-statement queries count once. The worker's count covers its whole life: start-up, polling and maintenance included. The timed runs do not use the proxy. (pg_stat_statements would count statements rather than round trips, and it needs `shared_preload_libraries`, which a shared server rarely has; a pgx tracer would miss what does not go through pgx, such as Redis, and count a pipelined batch by its statements. The proxy counts every arm the same way.)\n\n", s.CountN)
+	p("Counted in a separate pass (%s tasks, plus 100 single enqueues), with every connection of the enqueuing process and of the worker going through a counting proxy: a round trip is each time a server answers after the client sent something. Pipelined commands, batches and multi-statement queries count once. The worker's count covers its whole life: start-up, polling and maintenance included. The timed runs do not use the proxy. (pg_stat_statements would count statements rather than round trips, and it needs `shared_preload_libraries`, which a shared server rarely has; a pgx tracer would miss what does not go through pgx, such as Redis, and count a pipelined batch by its statements. The proxy counts every arm the same way.)\n\n", groupDigits(int64(s.CountN)))
 	tt := &table{head: []string{"arm", "workload", "worker: PostgreSQL", "worker: Redis", "batch enqueue: PostgreSQL", "batch enqueue: Redis", "single enqueue: PostgreSQL", "single enqueue: Redis"}}
 	for _, tr := range r.Trips {
 		if tr.Err != "" {
@@ -507,7 +512,7 @@ func (rep *report) markdown(notes string) string {
 	p("Each arm's worker is a subprocess of the driver (`tgbench worker`); the driver enqueues, the worker reports when a phase's tasks are all done, and the driver reads the worker's peak RSS (`VmHWM` in `/proc/<pid>/status`) before stopping it. Per arm and workload, in order:\n\n")
 	p("1. **batch enqueue**: %s tasks in batches of %s with no worker running (asynq, which has no batch API in v0.26, uses 16 goroutines calling `Enqueue`);\n", groupDigits(int64(s.N)), groupDigits(int64(s.Batch)))
 	p("2. **processing**: the worker starts and works that backlog; the rate is measured from the moment the first tenth of the tasks are done to the last task's end, so that start-up (connecting, first tenant lookups, preparing statements) is left out for every arm alike;\n")
-	p("3. **single enqueue and start latency** (noop only): %d tasks enqueued one call each, one every %v (a light load, the worker idle in between); latency is from just before the enqueue call to the start of the task body, across processes on one clock;\n", s.Latency, s.LatencyGap)
+	p("3. **single enqueue and start latency** (noop only): %d tasks enqueued one call each, one every %v (a light load, below every arm's capacity, river-default's 160/s included, so the worker is idle in between); latency is from just before the enqueue call to the start of the task body, across processes on one clock;\n", s.Latency, s.LatencyGap)
 	p("4. **end to end**: %s more tasks enqueued in batches while the (idle) worker runs, from the first enqueue to the last task's end. This includes the time a worker takes to notice new work: asynq polls an empty queue about once a second by default, which weighs on its end-to-end figure at small task counts (quick mode) and much less in full mode.\n\n", groupDigits(int64(s.N)))
 	p("Same handler concurrency (%d) and the same pgx pool size in every worker (%d, below PostgreSQL's max_connections of %s), except that tuned river runs 2,000 workers, as its own benchmark does. river-default is capped by design at about MaxWorkers ÷ FetchCooldown = 160 tasks/s, so it runs %d tasks per phase and skips the fan-out (its enqueue path is river-tuned's). Before each workload the driver empties the benchmark's Redis database and river's job table and zeroes the tenants' rows. Data lives in a database of its own (`%s`) and Redis database %d, apart from the tests'.\n\n",
 		s.Concurrency, s.Pool, m.PGSettings["max_connections"], s.tasks(riverDefaultArm, s.N), benchDatabase, benchRedisDB)
