@@ -47,7 +47,7 @@ type asynqEnqueuer struct {
 }
 
 func asynqTask(j job) (*asynq.Task, error) {
-	payload, err := json.Marshal(asynqArgs{Args: j.Args, Tenant: j.Tenant})
+	payload, err := json.Marshal(asynqArgs(j))
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,7 @@ func riverArgs(j job) river.JobArgs {
 	if j.Tenant == "" {
 		return riverNoopArgs{j.Args}
 	}
-	return riverTouchArgs{j.Args, j.Tenant}
+	return riverTouchArgs(j)
 }
 
 // riverMigrate brings river's tables in riverSchema up to date.

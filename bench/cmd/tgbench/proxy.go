@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net"
 	"net/url"
 	"sync"
@@ -77,10 +76,7 @@ func (p *proxy) pipe(dst, src net.Conn, seen func()) {
 				break
 			}
 		}
-		if err != nil {
-			if err != io.EOF {
-				break
-			}
+		if err != nil { // io.EOF or a closed connection: either way, done
 			break
 		}
 	}
