@@ -6,8 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
 // negativeCacheMax bounds the number of unknown tenant IDs remembered, so
@@ -28,7 +26,12 @@ type tenantCache struct {
 	bad   map[string]cacheEntry // unknown IDs
 	gen   uint64                // bumped by every invalidation
 
-	group   singleflight.Group
+	// Lookups (see load), guarded by mu.
+	batcher  tenantBatcher        // nil: look tenants up one by one
+	pending  map[string]*loadCall // to look up in the next batch
+	inflight map[string]*loadCall // being looked up
+	loading  bool                 // runLoads is running
+
 	waiting atomic.Int64 // readers waiting for a lookup, for tests
 }
 
@@ -39,13 +42,22 @@ type cacheEntry struct {
 }
 
 func newTenantCache(store TenantStore, negTTL time.Duration) *tenantCache {
-	return &tenantCache{
+	c := &tenantCache{
 		store:  store,
 		negTTL: negTTL,
 		now:    time.Now,
 		known:  make(map[string]cacheEntry),
 		bad:    make(map[string]cacheEntry),
+
+		pending:  make(map[string]*loadCall),
+		inflight: make(map[string]*loadCall),
 	}
+	// Only the TableStore itself batches: a store that embeds it to
+	// override Tenant must see every lookup.
+	if ts, ok := store.(*TableStore); ok {
+		c.batcher = ts
+	}
+	return c
 }
 
 // get returns the tenant with the given ID, from the cache if its entry is
@@ -64,42 +76,138 @@ func (c *tenantCache) get(ctx context.Context, id string, ttl time.Duration) (*T
 			return e.tenant, e.err
 		}
 	}
-	c.waiting.Add(1)
-	defer c.waiting.Add(-1)
-	v, err, _ := c.group.Do(id, func() (any, error) {
-		c.mu.Lock()
-		gen := c.gen
-		c.mu.Unlock()
-		at := c.now()
-		// The lookup serves every waiting task: one task's cancellation
-		// must not fail the others.
-		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		t, err := c.store.Tenant(lctx, id)
-		unknown := errors.Is(err, ErrUnknownTenant)
-		if err != nil && !unknown {
-			return nil, err // a failed lookup is not cached
-		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.gen != gen {
-			return t, err // invalidated meanwhile: do not cache what may be stale
-		}
-		if unknown {
-			if len(c.bad) >= negativeCacheMax {
-				clear(c.bad)
-			}
-			c.bad[id] = cacheEntry{err: err, at: at}
-			delete(c.known, id)
-		} else {
-			c.known[id] = cacheEntry{tenant: t, at: at}
-			delete(c.bad, id)
-		}
-		return t, err
-	})
-	t, _ := v.(*Tenant)
-	return t, err
+	return c.load(ctx, id)
 }
+
+// lookup is the result of looking one tenant up.
+type lookup struct {
+	tenant *Tenant
+	err    error
+}
+
+// storeLocked caches the result of a lookup made at time at. Tenants and
+// unknown IDs are cached; other failures are not. c.mu is held.
+func (c *tenantCache) storeLocked(id string, r lookup, at time.Time) {
+	switch {
+	case r.err == nil:
+		c.known[id] = cacheEntry{tenant: r.tenant, at: at}
+		delete(c.bad, id)
+	case errors.Is(r.err, ErrUnknownTenant):
+		if len(c.bad) >= negativeCacheMax {
+			clear(c.bad)
+		}
+		c.bad[id] = cacheEntry{err: r.err, at: at}
+		delete(c.known, id)
+	}
+}
+
+// tenantBatcher is a store that looks several tenants up in one query, as
+// TableStore does. Every ID asked for has a result.
+type tenantBatcher interface {
+	tenantsByID(ctx context.Context, ids []string) (map[string]lookup, error)
+}
+
+// loadCall is one lookup of one ID, waited for by every reader of it.
+type loadCall struct {
+	done chan struct{}
+	res  lookup
+}
+
+// load looks id up, sharing the lookup with every concurrent reader of it.
+// With a batching store, the IDs missed while a batch is in flight gather
+// for the next one, so that tasks of many tenants cost one query per
+// batch, not one each, and an idle worker's miss waits for nothing but its
+// own query. Lookups are detached from the reader's ctx: one task's
+// cancellation must not fail the others.
+func (c *tenantCache) load(ctx context.Context, id string) (*Tenant, error) {
+	c.mu.Lock()
+	call := c.inflight[id]
+	if call == nil {
+		call = c.pending[id]
+	}
+	if call == nil {
+		call = &loadCall{done: make(chan struct{})}
+		if c.batcher == nil {
+			c.inflight[id] = call
+			go c.loadOne(id, call, c.gen)
+		} else {
+			c.pending[id] = call
+			if !c.loading {
+				c.loading = true
+				go c.runLoads()
+			}
+		}
+	}
+	c.waiting.Add(1) // counted once its lookup is known, for the tests
+	defer c.waiting.Add(-1)
+	c.mu.Unlock()
+	select {
+	case <-call.done:
+		return call.res.tenant, call.res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// loadOne looks one ID up. gen is the cache's generation when it started:
+// an invalidation meanwhile means the result may be stale, so it is not
+// cached.
+func (c *tenantCache) loadOne(id string, call *loadCall, gen uint64) {
+	at := c.now()
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	t, err := c.store.Tenant(ctx, id)
+	cancel()
+	c.mu.Lock()
+	call.res = lookup{t, err}
+	if c.gen == gen {
+		c.storeLocked(id, call.res, at)
+	}
+	delete(c.inflight, id)
+	c.mu.Unlock()
+	close(call.done)
+}
+
+// runLoads sends the pending IDs to the batcher until none is left.
+func (c *tenantCache) runLoads() {
+	for {
+		c.mu.Lock()
+		if len(c.pending) == 0 {
+			c.loading = false
+			c.mu.Unlock()
+			return
+		}
+		batch, gen := c.pending, c.gen
+		c.pending = make(map[string]*loadCall)
+		ids := make([]string, 0, len(batch))
+		for id, call := range batch {
+			c.inflight[id] = call
+			ids = append(ids, id)
+		}
+		c.mu.Unlock()
+
+		at := c.now()
+		ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+		res, err := c.batcher.tenantsByID(ctx, ids)
+		cancel()
+
+		c.mu.Lock()
+		for id, call := range batch {
+			call.res = lookup{err: err}
+			if err == nil {
+				call.res = res[id]
+				if c.gen == gen {
+					c.storeLocked(id, call.res, at)
+				}
+			}
+			delete(c.inflight, id)
+			close(call.done)
+		}
+		c.mu.Unlock()
+	}
+}
+
+// lookupTimeout bounds one lookup, which no reader's context bounds.
+const lookupTimeout = 30 * time.Second
 
 // invalidate drops the entry of id; with no ID, every entry.
 func (c *tenantCache) invalidate(ids ...string) {

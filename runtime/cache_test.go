@@ -198,3 +198,86 @@ func TestCacheInvalidateDuringLookup(t *testing.T) {
 		t.Error("the result of a lookup overtaken by an invalidation was cached")
 	}
 }
+
+// batchingStore is a tenantBatcher over a countingStore that records the
+// size of each batch and can hold batches until released.
+type batchingStore struct {
+	*countingStore
+	mu      sync.Mutex
+	batches []int
+	hold    chan struct{}
+	started chan struct{}
+}
+
+func (s *batchingStore) tenantsByID(ctx context.Context, ids []string) (map[string]lookup, error) {
+	s.mu.Lock()
+	s.batches = append(s.batches, len(ids))
+	s.mu.Unlock()
+	if s.started != nil {
+		s.started <- struct{}{}
+	}
+	if s.hold != nil {
+		<-s.hold
+	}
+	res := make(map[string]lookup)
+	for _, id := range ids {
+		t, err := s.countingStore.Tenant(ctx, id)
+		res[id] = lookup{t, err}
+	}
+	return res, nil
+}
+
+func TestCacheBatchesMisses(t *testing.T) {
+	t.Parallel()
+	c, store, _ := newTestCache(t)
+	for i := range 30 {
+		store.set(Tenant{ID: fmt.Sprint("t", i), Schema: fmt.Sprint("s", i), Ready: true})
+	}
+	bs := &batchingStore{countingStore: store, hold: make(chan struct{}), started: make(chan struct{}, 10)}
+	c.batcher = bs
+	ctx := context.Background()
+
+	// The first miss goes out alone, at once.
+	first := make(chan error, 1)
+	go func() { _, err := c.get(ctx, "t0", 0); first <- err }()
+	<-bs.started
+	// While it is in flight, the misses of t0 again, of t1 to t29 and of
+	// an unknown tenant gather: t0 joins the batch in flight, the others
+	// make a single second batch.
+	const readers = 32
+	var wg sync.WaitGroup
+	errs := make([]error, readers)
+	got := make([]*Tenant, readers)
+	for i := range readers {
+		id := fmt.Sprint("t", max(i-1, 0)%30)
+		if i == readers-1 {
+			id = "ghost"
+		}
+		wg.Go(func() { got[i], errs[i] = c.get(ctx, id, 0) })
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for c.waiting.Load() < readers+1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d readers waiting, want %d", c.waiting.Load(), readers+1)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(bs.hold)
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for i := range readers - 1 {
+		if errs[i] != nil || got[i] == nil {
+			t.Errorf("reader %d: %v, %v", i, got[i], errs[i])
+		}
+	}
+	if !errors.Is(errs[readers-1], ErrUnknownTenant) {
+		t.Errorf("ghost: %v, want ErrUnknownTenant", errs[readers-1])
+	}
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	if want := []int{1, 30}; fmt.Sprint(bs.batches) != fmt.Sprint(want) {
+		t.Errorf("batch sizes = %v, want %v", bs.batches, want)
+	}
+}

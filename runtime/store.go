@@ -43,6 +43,7 @@ func (t TenantTable) withDefaults() TenantTable {
 type TableStore struct {
 	pool *pgxpool.Pool
 	one  string // select one tenant by ID
+	some string // select the tenants of an array of IDs
 	all  string // select every tenant
 	save string // upsert a tenant
 	del  string // delete a tenant by ID
@@ -62,6 +63,7 @@ func NewTableStore(pool *pgxpool.Pool, table TenantTable) *TableStore {
 	return &TableStore{
 		pool: pool,
 		one:  fmt.Sprintf("select %s from %s where %s = $1", cols, tbl, id(t.ID)),
+		some: fmt.Sprintf("select %s from %s where %s = any($1)", cols, tbl, id(t.ID)),
 		all:  fmt.Sprintf("select %s from %s order by %s", cols, tbl, id(t.ID)),
 		save: fmt.Sprintf("insert into %s (%s, %s, %s, %s, %s) values ($1, $2, $3, $4, $5) on conflict (%[2]s) do update set %[3]s = excluded.%[3]s, %[4]s = excluded.%[4]s, %[5]s = excluded.%[5]s, %[6]s = excluded.%[6]s",
 			tbl, id(t.ID), id(t.SchemaName), id(t.Display), id(t.Ready), id(t.Attrs)),
@@ -79,9 +81,44 @@ func (s *TableStore) Tenant(ctx context.Context, id string) (*Tenant, error) {
 	case err != nil:
 		return nil, fmt.Errorf("runtime: look up tenant %q: %w", id, err)
 	case !exists:
-		return nil, &TenantError{ID: id, Reason: fmt.Sprintf("its schema %q does not exist; create it (App.CreateTenant) or delete the tenant", t.Schema)}
+		return nil, missingSchema(t)
 	}
 	return t, nil
+}
+
+// tenantsByID looks the tenants of ids up in one query, for the worker's
+// cache (see tenantCache.loadBatched).
+func (s *TableStore) tenantsByID(ctx context.Context, ids []string) (map[string]lookup, error) {
+	rows, err := s.pool.Query(ctx, s.some, ids)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: look up %d tenants: %w", len(ids), err)
+	}
+	res := make(map[string]lookup, len(ids))
+	for rows.Next() {
+		t, exists, err := scanTenant(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("runtime: look up %d tenants: %w", len(ids), err)
+		}
+		res[t.ID] = lookup{tenant: t}
+		if !exists {
+			res[t.ID] = lookup{err: missingSchema(t)}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("runtime: look up %d tenants: %w", len(ids), err)
+	}
+	for _, id := range ids {
+		if _, ok := res[id]; !ok {
+			res[id] = lookup{err: fmt.Errorf("%w %q", ErrUnknownTenant, id)}
+		}
+	}
+	return res, nil
+}
+
+// missingSchema is the error of a tenant whose schema does not exist.
+func missingSchema(t *Tenant) error {
+	return &TenantError{ID: t.ID, Reason: fmt.Sprintf("its schema %q does not exist; create it (App.CreateTenant) or delete the tenant", t.Schema)}
 }
 
 // Tenants returns every tenant, ordered by ID. A tenant whose schema does

@@ -82,15 +82,18 @@ func BenchmarkTenantUpdate(b *testing.B) {
 		concurrency = 16
 	)
 	for _, bc := range []struct {
-		name string
-		mode runtime.DBMode
-		sql  string
-		args []any
+		name  string
+		mode  runtime.DBMode
+		sql   string
+		args  []any
+		cache time.Duration // Config.TenantCache
 	}{
-		{"DBStatement/$1", runtime.DBStatement, "update items set n = n + 1 where id = $1", []any{1}},
-		{"DBStatement/literal", runtime.DBStatement, "update items set n = n + 1 where id = 1", nil},
-		{"DBTransaction/$1", runtime.DBTransaction, "update items set n = n + 1 where id = $1", []any{1}},
-		{"DBTransaction/literal", runtime.DBTransaction, "update items set n = n + 1 where id = 1", nil},
+		{"DBStatement/$1", runtime.DBStatement, "update items set n = n + 1 where id = $1", []any{1}, 30 * time.Second},
+		{"DBStatement/literal", runtime.DBStatement, "update items set n = n + 1 where id = 1", nil, 30 * time.Second},
+		{"DBTransaction/$1", runtime.DBTransaction, "update items set n = n + 1 where id = $1", []any{1}, 30 * time.Second},
+		{"DBTransaction/literal", runtime.DBTransaction, "update items set n = n + 1 where id = 1", nil, 30 * time.Second},
+		// The default configuration: a lookup for every task, batched.
+		{"DBStatement/$1/nocache", runtime.DBStatement, "update items set n = n + 1 where id = $1", []any{1}, 0},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			trips := &tripCounter{}
@@ -99,7 +102,7 @@ func BenchmarkTenantUpdate(b *testing.B) {
 				tracedPool(b, concurrency, trips)(c)
 				c.DBMode = bc.mode
 				c.Concurrency = concurrency
-				c.TenantCache = 30 * time.Second
+				c.TenantCache = bc.cache
 			})
 			ran := newRunCounter(b.N)
 			task := runtime.NewTask(runtime.TaskSpec{Name: "bench.update"}, func(ctx context.Context, _ runtime.NoArgs) error {
