@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
@@ -26,11 +27,12 @@ type App struct {
 	rdb    redis.UniversalClient
 	ownRDB bool // the App opened rdb and closes it
 
-	pools    map[string]*pgxpool.Pool // by alias
-	ownPools []*pgxpool.Pool          // opened from Config.Databases
-	tenants  TenantStore              // nil without databases
-	cache    *tenantCache             // of tenants; nil without a store
-	signer   *signer                  // nil without Config.SigningKeys
+	pools     map[string]*pgxpool.Pool     // by alias
+	ownPools  []*pgxpool.Pool              // opened from Config.Databases
+	execModes map[string]pgx.QueryExecMode // of each pool, by alias
+	tenants   TenantStore                  // nil without databases
+	cache     *tenantCache                 // of tenants; nil without a store
+	signer    *signer                      // nil without Config.SigningKeys
 }
 
 // Open checks cfg, connects to Redis and returns an App.

@@ -114,6 +114,10 @@ type TenantDB struct {
 	path  string // search_path value, quoted
 	mode  DBMode
 
+	// execMode is the pool's pgx.QueryExecMode, read once when the App
+	// opens: pgx's Conn.Config copies the whole configuration per call.
+	execMode pgx.QueryExecMode
+
 	mu     sync.Mutex
 	tx     *tenantTx // DBTransaction: the task's transaction, once begun
 	err    error     // DBTransaction: why it could not begin
@@ -179,7 +183,7 @@ func (d *TenantDB) taskTxWith(ctx context.Context, sql string, args []any) (tx *
 		d.err = d.wrap(err)
 		return nil, tag, false, d.err
 	}
-	if len(args) == 0 || !prepared(c, sql) {
+	if len(args) == 0 || !d.prepared(c, sql) {
 		d.tx, d.err = d.beginOn(ctx, c)
 		return d.tx, tag, false, d.err
 	}
@@ -302,7 +306,7 @@ func (d *TenantDB) Exec(ctx context.Context, sql string, args ...any) (pgconn.Co
 		release(c, setsPath(sql))
 		return tag, err
 	}
-	if prepared(c, sql) {
+	if d.prepared(c, sql) {
 		br := c.SendBatch(ctx, d.batch(&pgx.QueuedQuery{SQL: sql, Arguments: args}))
 		_, err := br.Exec()
 		var tag pgconn.CommandTag
@@ -338,7 +342,7 @@ func (d *TenantDB) Query(ctx context.Context, sql string, args ...any) (pgx.Rows
 	if err != nil {
 		return nil, err
 	}
-	if prepared(c, sql) {
+	if d.prepared(c, sql) {
 		br := c.SendBatch(ctx, d.batch(&pgx.QueuedQuery{SQL: sql, Arguments: args}))
 		_, err := br.Exec()
 		if err == nil {
@@ -399,7 +403,7 @@ func (d *TenantDB) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 	for i, q := range b.QueuedQueries {
 		sqls[i] = q.SQL
 	}
-	if prepared(c, sqls...) {
+	if d.prepared(c, sqls...) {
 		br := c.SendBatch(ctx, d.batch(b.QueuedQueries...))
 		_, err := br.Exec()
 		if err == nil {
@@ -479,8 +483,8 @@ const maxPrepared = 1024
 
 // prepared reports whether c has prepared every statement of sqls, or
 // needs no preparing at all.
-func prepared(c *pgxpool.Conn, sqls ...string) bool {
-	switch c.Conn().Config().DefaultQueryExecMode {
+func (d *TenantDB) prepared(c *pgxpool.Conn, sqls ...string) bool {
+	switch d.execMode {
 	case pgx.QueryExecModeExec, pgx.QueryExecModeSimpleProtocol:
 		return true
 	case pgx.QueryExecModeDescribeExec:

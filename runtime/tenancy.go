@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tenantgen/tenantgen/internal/names"
@@ -40,6 +41,10 @@ func (a *App) openDatabases(ctx context.Context) error {
 		if err := p.Ping(ctx); err != nil {
 			return fmt.Errorf("runtime: connect to database %q: %w (is PostgreSQL running? check Config.Databases)", alias, err)
 		}
+	}
+	a.execModes = make(map[string]pgx.QueryExecMode, len(a.pools))
+	for alias, p := range a.pools {
+		a.execModes[alias] = p.Config().ConnConfig.DefaultQueryExecMode
 	}
 	a.tenants = a.cfg.Tenants
 	if a.tenants == nil && a.pools["default"] != nil {
@@ -120,7 +125,7 @@ func (a *App) Tenancy(next Handler) Handler {
 		path := searchPath(schema, a.cfg.SharedSchema)
 		s.dbs = make([]*TenantDB, len(s.declared))
 		for i, alias := range s.declared {
-			s.dbs[i] = &TenantDB{alias: alias, pool: a.pools[alias], path: path, mode: a.cfg.DBMode}
+			s.dbs[i] = &TenantDB{alias: alias, pool: a.pools[alias], path: path, mode: a.cfg.DBMode, execMode: a.execModes[alias]}
 		}
 		ctx = context.WithValue(context.WithValue(ctx, scopeKey{}, s), appKey{}, a)
 		ok := false
