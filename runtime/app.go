@@ -43,16 +43,13 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := &App{cfg: cfg, rdb: cfg.Redis, signer: newSigner(cfg.SigningKeys)}
 	if a.rdb == nil {
-		opts, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return nil, fmt.Errorf("runtime: invalid RedisURL: %w", err)
-		}
+		opts, _ := redis.ParseURL(cfg.RedisURL) // checked by validate
 		opts.PoolSize = max(opts.PoolSize, cfg.Concurrency+8)
 		a.rdb, a.ownRDB = redis.NewClient(opts), true
 	}
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		a.Close()
-		return nil, fmt.Errorf("runtime: connect to redis: %w (is it running? check Config.RedisURL)", err)
+		return nil, fmt.Errorf("tenantgen: connect to redis: %w (is it running? check Config.RedisURL)", err)
 	}
 	if err := a.openDatabases(ctx); err != nil {
 		a.Close()
@@ -138,7 +135,7 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 		}
 		data, err := env.encode()
 		if err != nil {
-			bad = append(bad, IndexedError{i, fmt.Errorf("runtime: encode task %q: %w", req.Name, err)})
+			bad = append(bad, IndexedError{i, fmt.Errorf("tenantgen: encode task %q: %w", req.Name, err)})
 			continue
 		}
 		ids[i] = env.ID
@@ -168,13 +165,13 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 	}
 	if pipe.Len() > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
-			return nil, fmt.Errorf("runtime: enqueue: %w", err)
+			return nil, fmt.Errorf("tenantgen: enqueue: %w", err)
 		}
 	}
 	for i, cmd := range uniques {
 		holder, err := cmd.Text()
 		if err != nil {
-			return nil, fmt.Errorf("runtime: enqueue: %w", err)
+			return nil, fmt.Errorf("tenantgen: enqueue: %w", err)
 		}
 		if TaskID(holder) != ids[i] {
 			ids[i] = TaskID(holder)
@@ -193,21 +190,21 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 // envelope builds the envelope of req and its due time (zero: now).
 func (a *App) envelope(req Request, now time.Time) (envelope, time.Time, error) {
 	if req.Name == "" {
-		return envelope{}, time.Time{}, errors.New("runtime: enqueue: request without a task name")
+		return envelope{}, time.Time{}, errors.New("tenantgen: enqueue: request without a task name")
 	}
 	queue := req.Queue
 	if queue == "" {
 		queue = a.cfg.DefaultQueue
 	} else if err := names.CheckQueue(queue); err != nil {
-		return envelope{}, time.Time{}, fmt.Errorf("runtime: enqueue task %q: %w", req.Name, err)
+		return envelope{}, time.Time{}, fmt.Errorf("tenantgen: enqueue task %q: %w", req.Name, err)
 	}
 	if req.Tenant != "" {
 		if err := names.CheckTenant(req.Tenant); err != nil {
-			return envelope{}, time.Time{}, fmt.Errorf("runtime: enqueue task %q: %w", req.Name, err)
+			return envelope{}, time.Time{}, fmt.Errorf("tenantgen: enqueue task %q: %w", req.Name, err)
 		}
 	}
 	if !json.Valid(req.Args) {
-		return envelope{}, time.Time{}, fmt.Errorf("runtime: enqueue task %q: arguments are not valid JSON", req.Name)
+		return envelope{}, time.Time{}, fmt.Errorf("tenantgen: enqueue task %q: arguments are not valid JSON", req.Name)
 	}
 	retries := req.Retries
 	switch {
@@ -274,7 +271,7 @@ func (a *App) Stats(ctx context.Context, queue string) (QueueStats, error) {
 	delayed := pipe.ZCard(ctx, k.delayed)
 	dead := pipe.ZCard(ctx, k.dead)
 	if _, err := pipe.Exec(ctx); err != nil && !isNoGroup(err) {
-		return QueueStats{}, fmt.Errorf("runtime: stats of queue %q: %w", queue, err)
+		return QueueStats{}, fmt.Errorf("tenantgen: stats of queue %q: %w", queue, err)
 	}
 	var running int64
 	if p, err := pending.Result(); err == nil {
@@ -322,7 +319,7 @@ func (a *App) DeadTasks(ctx context.Context, queue string, limit int) ([]DeadTas
 	}
 	recs, err := a.rdb.HMGet(ctx, k.deadSet, ids...).Result()
 	if err != nil {
-		return nil, fmt.Errorf("runtime: dead tasks of queue %q: %w", queue, err)
+		return nil, fmt.Errorf("tenantgen: dead tasks of queue %q: %w", queue, err)
 	}
 	var list []DeadTask
 	for i, r := range recs {
@@ -332,7 +329,7 @@ func (a *App) DeadTasks(ctx context.Context, queue string, limit int) ([]DeadTas
 		}
 		var rec deadRecord
 		if err := json.Unmarshal([]byte(s), &rec); err != nil {
-			return nil, fmt.Errorf("runtime: dead task %s: %w", ids[i], err)
+			return nil, fmt.Errorf("tenantgen: dead task %s: %w", ids[i], err)
 		}
 		d := DeadTask{ID: TaskID(ids[i]), Queue: queue, Attempts: rec.Attempts, Error: rec.Error, Died: unixMilli(rec.Died), Args: []byte(rec.Envelope)}
 		if env, err := decodeEnvelope(rec.Envelope); err == nil {
@@ -349,17 +346,17 @@ func (a *App) RequeueDead(ctx context.Context, queue string, id TaskID) error {
 	k := queueKeys(a.cfg.Prefix, queue)
 	s, err := a.rdb.HGet(ctx, k.deadSet, string(id)).Result()
 	if errors.Is(err, redis.Nil) {
-		return fmt.Errorf("runtime: no dead task %s in queue %q", id, queue)
+		return fmt.Errorf("tenantgen: no dead task %s in queue %q", id, queue)
 	} else if err != nil {
-		return fmt.Errorf("runtime: requeue dead task %s: %w", id, err)
+		return fmt.Errorf("tenantgen: requeue dead task %s: %w", id, err)
 	}
 	var rec deadRecord
 	if err := json.Unmarshal([]byte(s), &rec); err != nil {
-		return fmt.Errorf("runtime: requeue dead task %s: %w", id, err)
+		return fmt.Errorf("tenantgen: requeue dead task %s: %w", id, err)
 	}
 	env, err := decodeEnvelope(rec.Envelope)
 	if err != nil {
-		return fmt.Errorf("runtime: requeue dead task %s: %w", id, err)
+		return fmt.Errorf("tenantgen: requeue dead task %s: %w", id, err)
 	}
 	env.Attempt, env.Error, env.Deadline = 0, "", 0
 	data, err := env.encode()
@@ -369,9 +366,9 @@ func (a *App) RequeueDead(ctx context.Context, queue string, id TaskID) error {
 	n, err := requeueDeadScript.Run(ctx, a.rdb, []string{k.dead, k.deadSet, k.stream}, string(id), data).Int()
 	switch {
 	case err != nil:
-		return fmt.Errorf("runtime: requeue dead task %s: %w", id, err)
+		return fmt.Errorf("tenantgen: requeue dead task %s: %w", id, err)
 	case n == 0:
-		return fmt.Errorf("runtime: no dead task %s in queue %q", id, queue)
+		return fmt.Errorf("tenantgen: no dead task %s in queue %q", id, queue)
 	}
 	return nil
 }

@@ -42,16 +42,22 @@ type Config struct {
 	// task's search_path and alone on a public task's. Default "public".
 	SharedSchema string
 
+	// TenantsDB is the alias of the database that holds the tenants
+	// table (read by the default TableStore), the tenant schemas that
+	// CreateTenant provisions and MigrateTenants migrates, and the periodic
+	// tasks tables. Default "default".
+	TenantsDB string
+
 	// DefaultDBs lists the databases switched to the tenant's schema for
-	// tasks whose directive has no dbs= option. Default {"default"} when
-	// a database "default" is configured.
+	// tasks whose directive has no dbs= option. Default {TenantsDB} when
+	// that database is configured.
 	DefaultDBs []string
 
 	// DBMode says how tasks' database handles switch to the tenant's
 	// schema: per statement (the default) or in one transaction per task.
 	DBMode DBMode
 
-	// Tenants looks tenants up. Default: a TableStore on the "default"
+	// Tenants looks tenants up. Default: a TableStore on the TenantsDB
 	// database reading TenantTable.
 	Tenants TenantStore
 
@@ -201,8 +207,11 @@ func (c Config) withDefaults() Config {
 	if c.TenantTable.Schema == "" {
 		c.TenantTable.Schema = c.SharedSchema
 	}
-	if c.DefaultDBs == nil && c.hasDB("default") {
-		c.DefaultDBs = []string{"default"}
+	if c.TenantsDB == "" {
+		c.TenantsDB = "default"
+	}
+	if c.DefaultDBs == nil && c.hasDB(c.TenantsDB) {
+		c.DefaultDBs = []string{c.TenantsDB}
 	}
 	if c.UnknownTenantCache == 0 {
 		c.UnknownTenantCache = time.Second
@@ -214,11 +223,18 @@ func (c Config) withDefaults() Config {
 func (c Config) validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if err := names.CheckDB(c.TenantsDB); err != nil {
+		bad("TenantsDB: %v", err)
+	}
 	switch {
 	case c.RedisURL == "" && c.Redis == nil:
 		bad("set RedisURL or Redis")
 	case c.RedisURL != "" && c.Redis != nil:
 		bad("set RedisURL or Redis, not both")
+	case c.RedisURL != "":
+		if _, err := redis.ParseURL(c.RedisURL); err != nil {
+			bad("RedisURL: %v", err)
+		}
 	}
 	if strings.ContainsAny(c.Prefix, "{} \t\n") {
 		bad("Prefix %q must not contain braces or spaces", c.Prefix)
@@ -269,6 +285,9 @@ func (c Config) validate() error {
 		if _, ok := c.Pools[alias]; ok {
 			bad("database %q is in both Databases and Pools; keep one", alias)
 		}
+		if _, err := pgxpool.ParseConfig(c.Databases[alias]); err != nil {
+			bad("Databases: database %q: invalid URL: %v", alias, err)
+		}
 	}
 	for alias, p := range c.Pools {
 		if err := names.CheckDB(alias); err != nil {
@@ -300,10 +319,66 @@ func (c Config) validate() error {
 			bad("SigningKeys[%d] (%q): the secret is %d bytes; use at least 32 random bytes", i, k.ID, len(k.Secret))
 		}
 	}
+	if len(c.Databases)+len(c.Pools) > 0 && !c.hasStore() {
+		// Tasks would have databases but no way to find their schema.
+		bad("with databases, set Tenants, or configure the tenants database %q (TenantsDB) to hold the tenants table", c.TenantsDB)
+	}
+	if c.Registry != nil {
+		for _, name := range c.Registry.Names() {
+			def, _ := c.Registry.Lookup(name)
+			for _, alias := range c.dbsOf(def.Spec()) {
+				if !c.hasDB(alias) {
+					bad("task %q declares database %q, which is not configured: add it to Databases or Pools", name, alias)
+				}
+			}
+		}
+	}
+	if c.scheduled() {
+		if c.Registry == nil {
+			bad("Schedule needs Registry: register the tasks to schedule")
+		} else {
+			_, serrs := checkSchedule(c.Schedule.withDefaults(c.TenantsDB), c.Registry, c.hasStore(), c.hasDB)
+			for _, err := range serrs {
+				bad("Schedule: %w", err)
+			}
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("runtime: invalid Config: %w", err)
+		return fmt.Errorf("tenantgen: invalid Config: %w", err)
 	}
 	return nil
+}
+
+// needStore says how to give an App a tenant store, for the errors of
+// what needs one.
+const needStore = "configure the tenants database (Config.TenantsDB, default \"default\") or Config.Tenants"
+
+// hasStore reports whether an App opened from c has a tenant store.
+func (c Config) hasStore() bool { return c.Tenants != nil || c.hasDB(c.TenantsDB) }
+
+// dbsOf returns the databases switched for a task with settings spec.
+func (c Config) dbsOf(spec TaskSpec) []string {
+	if len(spec.DBs) > 0 {
+		return spec.DBs
+	}
+	return c.DefaultDBs
+}
+
+// scheduled reports whether Run runs a scheduler: Schedule has entries or
+// tables, or a registered task has a cron spec.
+func (c Config) scheduled() bool {
+	if len(c.Schedule.Entries) > 0 || c.Schedule.Tables {
+		return true
+	}
+	if c.Registry == nil {
+		return false
+	}
+	for _, name := range c.Registry.Names() {
+		if def, _ := c.Registry.Lookup(name); def.Spec().Cron != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // hasDB reports whether alias names a configured database.

@@ -94,15 +94,15 @@ func (s *scope) finish(ok bool) error {
 func DB(ctx context.Context, alias string) (*TenantDB, error) {
 	s := scopeFrom(ctx)
 	if s == nil {
-		return nil, fmt.Errorf("runtime: DB(%q) called outside a task: use the pool directly, or run the code as a task", alias)
+		return nil, fmt.Errorf("tenantgen: DB(%q) called outside a task: use the pool directly, or run the code as a task", alias)
 	}
 	if i := slices.Index(s.declared, alias); i >= 0 {
 		return s.dbs[i], nil
 	}
 	if _, ok := s.pools[alias]; !ok {
-		return nil, fmt.Errorf("runtime: task %q asked for database %q, which is not configured: add it to Config.Databases or Config.Pools", s.task, alias)
+		return nil, fmt.Errorf("tenantgen: task %q asked for database %q, which is not configured: add it to Config.Databases or Config.Pools", s.task, alias)
 	}
-	return nil, fmt.Errorf("runtime: task %q did not declare database %q: add it to the dbs= option of its //tenant:task directive (declared: %s)", s.task, alias, strings.Join(s.declared, ", "))
+	return nil, fmt.Errorf("tenantgen: task %q did not declare database %q: add it to the dbs= option of its //tenant:task directive (declared: %s)", s.task, alias, strings.Join(s.declared, ", "))
 }
 
 // TenantDB is a database as one task sees it, switched to the task's
@@ -131,7 +131,7 @@ type TenantDB struct {
 type abandoner interface{ abandon() }
 
 // errFinished is the error of a database handle used after its task.
-var errFinished = errors.New("runtime: the task has finished; its database handle is closed")
+var errFinished = errors.New("tenantgen: the task has finished; its database handle is closed")
 
 // track registers x, which holds a connection until it ends.
 func (d *TenantDB) track(x abandoner) {
@@ -263,7 +263,7 @@ func (d *TenantDB) finish(ok bool) error {
 }
 
 func (d *TenantDB) wrap(err error) error {
-	return fmt.Errorf("runtime: database %q: %w", d.alias, err)
+	return fmt.Errorf("tenantgen: database %q: %w", d.alias, err)
 }
 
 // acquire takes a connection for one statement in DBStatement mode.

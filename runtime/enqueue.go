@@ -53,7 +53,7 @@ type Request struct {
 
 // ErrNoTenant is returned when a task that is not public is enqueued without
 // a tenant in the context or a ForTenant option.
-var ErrNoTenant = errors.New("runtime: no tenant: set one with runtime.WithTenant(ctx, id) or runtime.ForTenant(id), or mark the task public")
+var ErrNoTenant = errors.New("tenantgen: no tenant: set one with runtime.WithTenant(ctx, id) or runtime.ForTenant(id), or mark the task public")
 
 // newRequest builds the Request for a task with settings spec and encoded
 // arguments args, taking the tenant from ctx and applying opts in order.
@@ -71,12 +71,12 @@ func newRequest(ctx context.Context, spec TaskSpec, args []byte, opts []EnqueueO
 	}
 	for _, o := range opts {
 		if err := o.apply(&req); err != nil {
-			return Request{}, fmt.Errorf("runtime: enqueue task %q: %w", spec.Name, err)
+			return Request{}, fmt.Errorf("tenantgen: enqueue task %q: %w", spec.Name, err)
 		}
 	}
 	switch {
 	case spec.Public && req.Tenant != "":
-		return Request{}, fmt.Errorf("runtime: enqueue task %q: the task is public and runs without a tenant; drop the ForTenant(%q) option", spec.Name, req.Tenant)
+		return Request{}, fmt.Errorf("tenantgen: enqueue task %q: the task is public and runs without a tenant; drop the ForTenant(%q) option", spec.Name, req.Tenant)
 	case !spec.Public && req.Tenant == "":
 		return Request{}, fmt.Errorf("enqueue task %q: %w", spec.Name, ErrNoTenant)
 	}

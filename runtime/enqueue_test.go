@@ -233,7 +233,7 @@ func TestNewRequestOptionErrors(t *testing.T) {
 			t.Parallel()
 			task := newSendTask()
 			got, err := task.NewRequest(acme(), sendArgs, tt.opts...)
-			wantError(t, err, `runtime: enqueue task "billing.SendInvoice": `, tt.want)
+			wantError(t, err, `tenantgen: enqueue task "billing.SendInvoice": `, tt.want)
 			if errors.Is(err, runtime.ErrNoTenant) {
 				t.Errorf("error %q wraps ErrNoTenant", err)
 			}
@@ -280,7 +280,7 @@ func TestEnqueueTenancy(t *testing.T) {
 			public:  true,
 			ctx:     bg,
 			opts:    opts(runtime.ForTenant("globex")),
-			wantErr: `runtime: enqueue task "billing.SendInvoice": the task is public and runs without a tenant; drop the ForTenant("globex") option`,
+			wantErr: `tenantgen: enqueue task "billing.SendInvoice": the task is public and runs without a tenant; drop the ForTenant("globex") option`,
 		},
 		{
 			name:    "public with ForTenant and ambient tenant",
@@ -398,7 +398,7 @@ func TestEnqueue(t *testing.T) {
 func TestEnqueueNilEnqueuer(t *testing.T) {
 	t.Parallel()
 	id, err := newSendTask().Enqueue(acme(), nil, sendArgs)
-	wantError(t, err, `runtime: enqueue task "billing.SendInvoice": nil Enqueuer`)
+	wantError(t, err, `tenantgen: enqueue task "billing.SendInvoice": nil Enqueuer`)
 	if id != "" {
 		t.Errorf("Enqueue returned ID %q with its error", id)
 	}

@@ -37,7 +37,7 @@ type envelope struct {
 }
 
 // errBadEnvelope marks an envelope that cannot be decoded.
-var errBadEnvelope = errors.New("runtime: undecodable task envelope")
+var errBadEnvelope = errors.New("tenantgen: undecodable task envelope")
 
 // encode returns e as JSON, byte for byte what json.Marshal(e) returns.
 // Envelopes whose strings need no escaping, the common case, take a

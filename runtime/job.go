@@ -87,4 +87,4 @@ func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v\n\n%s", e.Va
 
 // ErrDuplicate is returned by Enqueue, with the ID of the task already
 // enqueued, when a unique task was enqueued again within its window.
-var ErrDuplicate = errors.New("runtime: duplicate unique task")
+var ErrDuplicate = errors.New("tenantgen: duplicate unique task")

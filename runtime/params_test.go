@@ -137,7 +137,7 @@ func TestParamsThroughTask(t *testing.T) {
 	}
 
 	err = task.Run(context.Background(), []byte(`["cus_1","1250"]`))
-	wantError(t, err, `runtime: decode arguments of task "billing.ChargeCard": decode parameter 2: `)
+	wantError(t, err, `tenantgen: decode arguments of task "billing.ChargeCard": decode parameter 2: `)
 }
 
 func TestNoArgs(t *testing.T) {
@@ -200,5 +200,5 @@ func TestNoArgsTask(t *testing.T) {
 	if calls != 2 {
 		t.Errorf("the function ran %d times, want 2", calls)
 	}
-	wantError(t, task.Run(context.Background(), []byte(`[1]`)), `runtime: decode arguments of task "rates.Refresh": decode parameter list: got 1 parameters, want 0`)
+	wantError(t, task.Run(context.Background(), []byte(`[1]`)), `tenantgen: decode arguments of task "rates.Refresh": decode parameter list: got 1 parameters, want 0`)
 }

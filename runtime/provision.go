@@ -21,24 +21,24 @@ import (
 const migrationsTable = "tenantgen_migrations"
 
 // CreateTenantsTable creates the tenants table of the default store
-// (templates/001_tenants.sql) in the shared schema of the "default"
+// (templates/001_tenants.sql) in the shared schema of the Config.TenantsDB
 // database, if it does not exist.
 func (a *App) CreateTenantsTable(ctx context.Context) error {
-	p, ok := a.pools["default"]
-	if !ok {
-		return errors.New("runtime: CreateTenantsTable needs a database named \"default\" in Config.Databases or Config.Pools")
+	p, err := a.tenantsPool("CreateTenantsTable")
+	if err != nil {
+		return err
 	}
 	if def := (TenantTable{Schema: a.cfg.TenantTable.Schema}).withDefaults(); a.cfg.TenantTable.withDefaults() != def {
-		return errors.New("runtime: CreateTenantsTable creates the default tenants table, but Config.TenantTable names another table or columns: create that table yourself")
+		return errors.New("tenantgen: CreateTenantsTable creates the default tenants table, but Config.TenantTable names another table or columns: create that table yourself")
 	}
 	sql, err := fs.ReadFile(templates.FS, templates.Tenants)
 	if err != nil {
-		return fmt.Errorf("runtime: %w", err)
+		return fmt.Errorf("tenantgen: %w", err)
 	}
 	schema := pgx.Identifier{a.cfg.TenantTable.Schema}.Sanitize()
 	return pgx.BeginTxFunc(ctx, p, pgx.TxOptions{BeginQuery: "begin; set local search_path to " + schema}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, string(sql)); err != nil {
-			return fmt.Errorf("runtime: create the tenants table: %w", err)
+			return fmt.Errorf("tenantgen: create the tenants table: %w", err)
 		}
 		return nil
 	})
@@ -48,13 +48,13 @@ func (a *App) CreateTenantsTable(ctx context.Context) error {
 func (a *App) writer(op string) (TenantWriter, error) {
 	w, ok := a.tenants.(TenantWriter)
 	if !ok {
-		return nil, fmt.Errorf("runtime: %s needs a tenant store that can save tenants (a TenantWriter), such as the default TableStore", op)
+		return nil, fmt.Errorf("tenantgen: %s needs a tenant store that can save tenants (a TenantWriter), such as the default TableStore", op)
 	}
 	return w, nil
 }
 
 // CreateTenant provisions a tenant: it records t as not ready, creates its
-// schema in the "default" database, applies the migrations (the *.sql files
+// schema in the Config.TenantsDB database, applies the migrations (the *.sql files
 // at the root of migrations, in name order, each in its own transaction
 // with the tenant's schema first on search_path), then marks the tenant
 // ready. Tasks run only for ready tenants, so no task, periodic or not,
@@ -67,13 +67,13 @@ func (a *App) writer(op string) (TenantWriter, error) {
 // "t_<id>" avoid collisions.
 func (a *App) CreateTenant(ctx context.Context, t Tenant, migrations fs.FS) error {
 	if err := names.CheckTenant(t.ID); err != nil {
-		return fmt.Errorf("runtime: create tenant: %w", err)
+		return fmt.Errorf("tenantgen: create tenant: %w", err)
 	}
 	if err := names.CheckSchema(t.Schema); err != nil {
-		return fmt.Errorf("runtime: create tenant %q: %w", t.ID, err)
+		return fmt.Errorf("tenantgen: create tenant %q: %w", t.ID, err)
 	}
 	if t.Schema == a.cfg.SharedSchema {
-		return fmt.Errorf("runtime: create tenant %q: schema %q is the shared schema; give the tenant its own", t.ID, t.Schema)
+		return fmt.Errorf("tenantgen: create tenant %q: schema %q is the shared schema; give the tenant its own", t.ID, t.Schema)
 	}
 	w, err := a.writer("CreateTenant")
 	if err != nil {
@@ -84,9 +84,9 @@ func (a *App) CreateTenant(ctx context.Context, t Tenant, migrations fs.FS) erro
 	switch {
 	case errors.Is(err, ErrUnknownTenant) || errors.As(err, &te):
 	case err != nil:
-		return fmt.Errorf("runtime: create tenant %q: %w", t.ID, err)
+		return fmt.Errorf("tenantgen: create tenant %q: %w", t.ID, err)
 	case old.Schema != t.Schema:
-		return fmt.Errorf("runtime: create tenant %q: it exists with schema %q, not %q", t.ID, old.Schema, t.Schema)
+		return fmt.Errorf("tenantgen: create tenant %q: it exists with schema %q, not %q", t.ID, old.Schema, t.Schema)
 	}
 	ready := old != nil && old.Ready
 	if !ready {
@@ -96,7 +96,7 @@ func (a *App) CreateTenant(ctx context.Context, t Tenant, migrations fs.FS) erro
 		}
 	}
 	if err := a.migrate(ctx, t.Schema, migrations); err != nil {
-		return fmt.Errorf("runtime: create tenant %q: %w", t.ID, err)
+		return fmt.Errorf("tenantgen: create tenant %q: %w", t.ID, err)
 	}
 	t.Ready = true
 	if err := w.SaveTenant(ctx, &t); err != nil {
@@ -111,7 +111,7 @@ func (a *App) CreateTenant(ctx context.Context, t Tenant, migrations fs.FS) erro
 // write migrations that the running code tolerates.
 func (a *App) MigrateTenants(ctx context.Context, migrations fs.FS) error {
 	if a.tenants == nil {
-		return errors.New("runtime: MigrateTenants needs a tenant store: configure a \"default\" database or Config.Tenants")
+		return errors.New("tenantgen: MigrateTenants needs a tenant store: " + needStore)
 	}
 	list, err := a.tenants.Tenants(ctx)
 	if err != nil {
@@ -120,7 +120,7 @@ func (a *App) MigrateTenants(ctx context.Context, migrations fs.FS) error {
 	start := time.Now()
 	for i, t := range list {
 		if err := a.migrate(ctx, t.Schema, migrations); err != nil {
-			return fmt.Errorf("runtime: migrate tenant %q: %w", t.ID, err)
+			return fmt.Errorf("tenantgen: migrate tenant %q: %w", t.ID, err)
 		}
 		if (i+1)%100 == 0 || i+1 == len(list) {
 			a.cfg.Logger.Info("migrating tenants", "done", i+1, "of", len(list), "elapsed", time.Since(start).Round(time.Millisecond))
@@ -135,9 +135,9 @@ func (a *App) migrate(ctx context.Context, schema string, migrations fs.FS) erro
 	if err := names.CheckSchema(schema); err != nil {
 		return err
 	}
-	p, ok := a.pools["default"]
-	if !ok {
-		return errors.New("tenant schemas live in the database named \"default\": add it to Config.Databases or Config.Pools")
+	p, err := a.tenantsPool("provisioning")
+	if err != nil {
+		return err
 	}
 	files, err := fs.Glob(migrations, "*.sql")
 	if err != nil {
@@ -200,10 +200,10 @@ func (a *App) applyMigration(ctx context.Context, p *pgxpool.Pool, schema string
 // permanently until it is set again.
 func (a *App) UpdateTenant(ctx context.Context, t Tenant) error {
 	if err := names.CheckTenant(t.ID); err != nil {
-		return fmt.Errorf("runtime: update tenant: %w", err)
+		return fmt.Errorf("tenantgen: update tenant: %w", err)
 	}
 	if err := names.CheckSchema(t.Schema); err != nil {
-		return fmt.Errorf("runtime: update tenant %q: %w", t.ID, err)
+		return fmt.Errorf("tenantgen: update tenant %q: %w", t.ID, err)
 	}
 	w, err := a.writer("UpdateTenant")
 	if err != nil {
@@ -242,7 +242,7 @@ func (a *App) InvalidateTenant(ctx context.Context, id string) error {
 		a.cache.invalidate(id)
 	}
 	if err := a.rdb.Publish(ctx, a.invalidations(), id).Err(); err != nil {
-		return fmt.Errorf("runtime: invalidate tenant %q: %w", id, err)
+		return fmt.Errorf("tenantgen: invalidate tenant %q: %w", id, err)
 	}
 	return nil
 }
@@ -253,7 +253,7 @@ func (a *App) watchTenants(ctx context.Context) (func(), error) {
 	ps := a.rdb.Subscribe(ctx, a.invalidations())
 	if _, err := ps.Receive(ctx); err != nil {
 		ps.Close()
-		return nil, fmt.Errorf("runtime: subscribe to tenant changes: %w", err)
+		return nil, fmt.Errorf("tenantgen: subscribe to tenant changes: %w", err)
 	}
 	stop := make(chan struct{})
 	done := make(chan struct{})

@@ -36,14 +36,14 @@ func (r *Registry) Register(defs ...Definition) error {
 	seen := make(map[string]bool, len(defs))
 	for _, d := range defs {
 		if d == nil {
-			return fmt.Errorf("runtime: register: nil task definition")
+			return fmt.Errorf("tenantgen: register: nil task definition")
 		}
 		spec := d.Spec()
 		if err := checkSpec(spec); err != nil {
-			return fmt.Errorf("runtime: register task %q: %w", spec.Name, err)
+			return fmt.Errorf("tenantgen: register task %q: %w", spec.Name, err)
 		}
 		if _, dup := r.tasks[spec.Name]; dup || seen[spec.Name] {
-			return fmt.Errorf("runtime: register: task %q is already registered", spec.Name)
+			return fmt.Errorf("tenantgen: register: task %q is already registered", spec.Name)
 		}
 		seen[spec.Name] = true
 	}

@@ -91,7 +91,7 @@ func TestRegisterDuplicate(t *testing.T) {
 				t.Fatalf("first Register: %v", err)
 			}
 			err := r.Register(tt.defs...)
-			wantError(t, err, `runtime: register: task "a.Task" is already registered`)
+			wantError(t, err, `tenantgen: register: task "a.Task" is already registered`)
 
 			var want []string
 			for _, d := range tt.before {
@@ -136,7 +136,7 @@ func TestRegisterInvalidSpec(t *testing.T) {
 			r := runtime.NewRegistry()
 			bad := runtime.NewTask(tt.spec, func(context.Context, runtime.NoArgs) error { return nil })
 			err := r.Register(def("ok.Task"), bad)
-			wantError(t, err, "runtime: ", tt.want)
+			wantError(t, err, "tenantgen: ", tt.want)
 			wantNames(t, r)
 		})
 	}
@@ -181,7 +181,7 @@ func TestRegisterNil(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := runtime.NewRegistry()
-			wantError(t, r.Register(tt.defs...), "runtime: register: nil task definition")
+			wantError(t, r.Register(tt.defs...), "tenantgen: register: nil task definition")
 			wantNames(t, r)
 		})
 	}

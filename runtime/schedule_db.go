@@ -3,7 +3,6 @@ package runtime
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -24,24 +23,24 @@ const periodicTable = "tenantgen_periodic_tasks"
 const tablesPerQuery = 500
 
 // CreatePeriodicTasksTable creates the periodic tasks table
-// (templates/002_periodic_tasks.sql) in schema of the "default" database,
+// (templates/002_periodic_tasks.sql) in schema of the Config.TenantsDB database,
 // or in the shared schema when schema is empty, if it does not exist.
 func (a *App) CreatePeriodicTasksTable(ctx context.Context, schema string) error {
-	p, ok := a.pools["default"]
-	if !ok {
-		return errors.New("runtime: CreatePeriodicTasksTable needs a database named \"default\" in Config.Databases or Config.Pools")
+	p, err := a.tenantsPool("CreatePeriodicTasksTable")
+	if err != nil {
+		return err
 	}
 	if schema == "" {
 		schema = a.cfg.SharedSchema
 	}
 	sql, err := fs.ReadFile(templates.FS, templates.PeriodicTasks)
 	if err != nil {
-		return fmt.Errorf("runtime: %w", err)
+		return fmt.Errorf("tenantgen: %w", err)
 	}
 	path := pgx.Identifier{schema}.Sanitize()
 	return pgx.BeginTxFunc(ctx, p, pgx.TxOptions{BeginQuery: "begin; set local search_path to " + path}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, string(sql)); err != nil {
-			return fmt.Errorf("runtime: create the periodic tasks table in schema %q: %w", schema, err)
+			return fmt.Errorf("tenantgen: create the periodic tasks table in schema %q: %w", schema, err)
 		}
 		return nil
 	})
@@ -60,11 +59,11 @@ func (s *Scheduler) loadTables(ctx context.Context, tenants func() ([]*Tenant, e
 	}
 	rows, err := pool.Query(ctx, `select n.nspname from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.relname = $1 and c.relkind in ('r', 'p')`, periodicTable)
 	if err != nil {
-		return nil, nil, fmt.Errorf("runtime: find periodic tasks tables: %w", err)
+		return nil, nil, fmt.Errorf("tenantgen: find periodic tasks tables: %w", err)
 	}
 	have, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, nil, fmt.Errorf("runtime: find periodic tasks tables: %w", err)
+		return nil, nil, fmt.Errorf("tenantgen: find periodic tasks tables: %w", err)
 	}
 	shared := s.app.cfg.SharedSchema
 	// The shared schema first, then tenant schemas in tenant ID order: a
@@ -110,7 +109,7 @@ func (s *Scheduler) loadTables(ctx context.Context, tenants func() ([]*Tenant, e
 		rows, err := br.Query()
 		if err != nil {
 			br.Close()
-			return nil, nil, fmt.Errorf("runtime: read periodic tasks: %w", err)
+			return nil, nil, fmt.Errorf("tenantgen: read periodic tasks: %w", err)
 		}
 		got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
 			var x row
@@ -119,12 +118,12 @@ func (s *Scheduler) loadTables(ctx context.Context, tenants func() ([]*Tenant, e
 		})
 		if err != nil {
 			br.Close()
-			return nil, nil, fmt.Errorf("runtime: read periodic tasks: %w", err)
+			return nil, nil, fmt.Errorf("tenantgen: read periodic tasks: %w", err)
 		}
 		all = append(all, got...)
 	}
 	if err := br.Close(); err != nil {
-		return nil, nil, fmt.Errorf("runtime: read periodic tasks: %w", err)
+		return nil, nil, fmt.Errorf("tenantgen: read periodic tasks: %w", err)
 	}
 	slices.SortFunc(all, func(x, y row) int { return cmp.Or(cmp.Compare(x.ord, y.ord), cmp.Compare(x.name, y.name)) })
 
@@ -193,7 +192,7 @@ func (s *Scheduler) writeBack(ctx context.Context, rows []*entry, ticks []time.T
 			pgx.Identifier{e.schema}.Sanitize(), periodicTable), e.name, ticks[i])
 	}
 	if err := s.app.pools[s.cfg.TablesDB].SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("runtime: write back periodic task runs: %w", err)
+		return fmt.Errorf("tenantgen: write back periodic task runs: %w", err)
 	}
 	return nil
 }

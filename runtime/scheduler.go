@@ -59,7 +59,7 @@ type SchedulerConfig struct {
 	Tables bool
 
 	// TablesDB is the alias of the database holding the periodic tasks
-	// tables. Default "default".
+	// tables. Default Config.TenantsDB.
 	TablesDB string
 
 	// Now is the scheduler's clock. Default time.Now. Tests set a fake one
@@ -67,7 +67,7 @@ type SchedulerConfig struct {
 	Now func() time.Time
 }
 
-func (c SchedulerConfig) withDefaults() SchedulerConfig {
+func (c SchedulerConfig) withDefaults(tenantsDB string) SchedulerConfig {
 	if c.Spread == 0 {
 		c.Spread = time.Minute
 	}
@@ -81,7 +81,7 @@ func (c SchedulerConfig) withDefaults() SchedulerConfig {
 		c.LeaseTTL = 15 * time.Second
 	}
 	if c.TablesDB == "" {
-		c.TablesDB = "default"
+		c.TablesDB = tenantsDB
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -124,10 +124,29 @@ type Scheduler struct {
 // NewScheduler returns a scheduler of app's registered tasks. app must have
 // a Registry; entries of tenants need a tenant store.
 func NewScheduler(app *App, cfg SchedulerConfig) (*Scheduler, error) {
-	cfg = cfg.withDefaults()
+	cfg = cfg.withDefaults(app.cfg.TenantsDB)
 	if app.cfg.Registry == nil {
-		return nil, errors.New("runtime: NewScheduler needs Config.Registry: register the tasks to schedule")
+		return nil, errors.New("tenantgen: NewScheduler needs Config.Registry: register the tasks to schedule")
 	}
+	entries, errs := checkSchedule(cfg, app.cfg.Registry, app.tenants != nil, func(alias string) bool { _, ok := app.pools[alias]; return ok })
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("tenantgen: invalid schedule: %w", err)
+	}
+	s := &Scheduler{app: app, cfg: cfg, log: app.cfg.Logger.With("scheduler", true), entries: entries}
+	slices.SortFunc(s.entries, func(x, y *entry) int { return cmp.Compare(x.id, y.id) })
+	host, _ := os.Hostname()
+	s.holder = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), newTaskID()[:6])
+	base := app.cfg.Prefix + ":{sched}:"
+	s.leaderKey, s.epochKey, s.stateKey = base+"leader", base+"epoch", base+"state"
+	return s, nil
+}
+
+// checkSchedule checks cfg, which has its defaults set, against the tasks
+// of reg and returns its entries, from Go and from cron specs. hasStore
+// says whether tenants can be listed, hasDB whether a database alias is
+// configured. Config.validate runs it before connecting; NewScheduler runs
+// it again for a SchedulerConfig of its own.
+func checkSchedule(cfg SchedulerConfig, reg *Registry, hasStore bool, hasDB func(alias string) bool) ([]*entry, []error) {
 	var errs []error
 	switch {
 	case cfg.Poll < 0 || cfg.Grace < 0 || cfg.LeaseTTL < 0:
@@ -140,20 +159,20 @@ func NewScheduler(app *App, cfg SchedulerConfig) (*Scheduler, error) {
 	if cfg.Missed != MissedSkip && cfg.Missed != MissedCatchUp {
 		errs = append(errs, fmt.Errorf("invalid Missed %v: want MissedSkip or MissedCatchUp", cfg.Missed))
 	}
-	if _, ok := app.pools[cfg.TablesDB]; cfg.Tables && !ok {
+	if cfg.Tables && !hasDB(cfg.TablesDB) {
 		errs = append(errs, fmt.Errorf("reading the periodic tasks tables (Tables) needs database %q, which is not configured", cfg.TablesDB))
 	}
 	all := append([]Entry(nil), cfg.Entries...)
-	for _, name := range app.cfg.Registry.Names() {
-		def, _ := app.cfg.Registry.Lookup(name)
+	for _, name := range reg.Names() {
+		def, _ := reg.Lookup(name)
 		if spec := def.Spec(); spec.Cron != "" {
 			all = append(all, Entry{Name: name, Task: name, Cron: spec.Cron})
 		}
 	}
-	s := &Scheduler{app: app, cfg: cfg, log: app.cfg.Logger.With("scheduler", true)}
+	var entries []*entry
 	seen := map[string]bool{}
 	for _, e := range all {
-		en, err := buildEntry(e, app.cfg.Registry, max(cfg.Spread, 0))
+		en, err := buildEntry(e, reg, max(cfg.Spread, 0))
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -162,45 +181,21 @@ func NewScheduler(app *App, cfg SchedulerConfig) (*Scheduler, error) {
 			errs = append(errs, fmt.Errorf("entry %q is declared twice", en.id))
 			continue
 		}
-		if !en.public() && app.tenants == nil {
-			errs = append(errs, fmt.Errorf("entry %q runs for tenants, but the App has no tenant store: configure a \"default\" database or Config.Tenants", en.id))
+		if !en.public() && !hasStore {
+			errs = append(errs, fmt.Errorf("entry %q runs for tenants, but the App has no tenant store: %s", en.id, needStore))
 			continue
 		}
 		seen[en.id] = true
-		s.entries = append(s.entries, en)
+		entries = append(entries, en)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("runtime: invalid schedule: %w", err)
-	}
-	slices.SortFunc(s.entries, func(x, y *entry) int { return cmp.Compare(x.id, y.id) })
-	host, _ := os.Hostname()
-	s.holder = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), newTaskID()[:6])
-	base := app.cfg.Prefix + ":{sched}:"
-	s.leaderKey, s.epochKey, s.stateKey = base+"leader", base+"epoch", base+"state"
-	return s, nil
-}
-
-// scheduled reports whether the App's Run should run a scheduler.
-func (a *App) scheduled() bool {
-	if len(a.cfg.Schedule.Entries) > 0 || a.cfg.Schedule.Tables {
-		return true
-	}
-	if a.cfg.Registry == nil {
-		return false
-	}
-	for _, name := range a.cfg.Registry.Names() {
-		if def, _ := a.cfg.Registry.Lookup(name); def.Spec().Cron != "" {
-			return true
-		}
-	}
-	return false
+	return entries, errs
 }
 
 // startScheduler starts the scheduler of Config.Schedule, if there is
 // anything to schedule, and returns a function that stops it and waits for
 // it.
 func (a *App) startScheduler(ctx context.Context) (stop func(), err error) {
-	if !a.scheduled() {
+	if !a.cfg.scheduled() {
 		return func() {}, nil
 	}
 	s, err := NewScheduler(a, a.cfg.Schedule)
@@ -311,7 +306,7 @@ return 0
 `)
 
 // errLostLease stops a tick whose scheduler is no longer the leader.
-var errLostLease = errors.New("runtime: scheduler lost its lease to another scheduler")
+var errLostLease = errors.New("tenantgen: scheduler lost its lease to another scheduler")
 
 // lead takes or renews the lease; s.token is empty if another holds it.
 func (s *Scheduler) lead(ctx context.Context) error {
@@ -324,7 +319,7 @@ func (s *Scheduler) lead(ctx context.Context) error {
 		s.token = ""
 		return nil
 	case err != nil:
-		return fmt.Errorf("runtime: scheduler lease: %w", err)
+		return fmt.Errorf("tenantgen: scheduler lease: %w", err)
 	}
 	if s.token == "" {
 		s.log.Info("scheduler leads", "token", v)
@@ -369,7 +364,7 @@ func (s *Scheduler) record(ctx context.Context, pairs []any) error {
 	n, err := fencedScript.Run(ctx, s.app.rdb, []string{s.leaderKey, s.stateKey}, append([]any{s.token}, pairs...)...).Int()
 	switch {
 	case err != nil:
-		return fmt.Errorf("runtime: scheduler state: %w", err)
+		return fmt.Errorf("tenantgen: scheduler state: %w", err)
 	case n == 0:
 		s.token = ""
 		return errLostLease
@@ -436,7 +431,7 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 	if len(ids) > 0 {
 		var err error
 		if state, err = s.app.rdb.HMGet(ctx, s.stateKey, ids...).Result(); err != nil {
-			return fmt.Errorf("runtime: scheduler state: %w", err)
+			return fmt.Errorf("tenantgen: scheduler state: %w", err)
 		}
 	}
 	var pending []any // progress of entries that did not run
@@ -477,7 +472,7 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 		}
 		s.log.Debug("scheduler enqueued a tick", "entry", e.id, "tick", run, "tasks", n)
 		if s.crash {
-			return errors.New("runtime: scheduler crashed (test)")
+			return errors.New("tenantgen: scheduler crashed (test)")
 		}
 		if e.timing != nil {
 			if err := s.record(ctx, []any{e.id, handled.UnixMilli()}); err != nil {

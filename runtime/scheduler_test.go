@@ -585,7 +585,17 @@ func (g *growingTenants) Tenants(ctx context.Context) ([]*runtime.Tenant, error)
 func TestSchedulerInAppRun(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock(t0)
+	task := runtime.NewTask(runtime.TaskSpec{Name: "bump"}, func(ctx context.Context, _ runtime.NoArgs) error {
+		if _, ok := runtime.TenantFrom(ctx); !ok {
+			return fmt.Errorf("no tenant")
+		}
+		return bump(ctx)
+	})
 	tb := setupTenancy(t, []string{"acme", "globex"}, func(c *runtime.Config) {
+		// Before Open, which checks the schedule against the registry.
+		if err := c.Registry.Register(task); err != nil {
+			t.Fatal(err)
+		}
 		c.Schedule = runtime.SchedulerConfig{
 			Entries:  []runtime.Entry{{Task: "bump", Every: time.Minute}},
 			Now:      clock.Now,
@@ -595,15 +605,6 @@ func TestSchedulerInAppRun(t *testing.T) {
 			Spread:   -1,
 		}
 	})
-	task := runtime.NewTask(runtime.TaskSpec{Name: "bump"}, func(ctx context.Context, _ runtime.NoArgs) error {
-		if _, ok := runtime.TenantFrom(ctx); !ok {
-			return fmt.Errorf("no tenant")
-		}
-		return bump(ctx)
-	})
-	if err := tb.reg.Register(task); err != nil {
-		t.Fatal(err)
-	}
 	tb.run(t)
 	state := tb.prefix + ":{sched}:state"
 	waitFor(t, "the scheduler to see its entry", func() bool {

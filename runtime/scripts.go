@@ -125,7 +125,7 @@ for i = 7, #ARGV do
 			redis.call('XADD', KEYS[1], '*', 'e', env, 'i', intr + 1)
 		else
 			local fields = string.sub(cjson.encode(f), 1, 500)
-			local msg = 'runtime: undecodable task envelope: stream entry without field "e" (fields ' .. fields .. '), reclaimed from a dead worker'
+			local msg = 'tenantgen: undecodable task envelope: stream entry without field "e" (fields ' .. fields .. '), reclaimed from a dead worker'
 			local rec = '{"e":"","err":' .. cjson.encode(msg) .. ',"n":0,"died":' .. ARGV[4] .. '}'
 			bury(KEYS[2], KEYS[3], ARGV[i], rec, ARGV[4], ARGV[5], ARGV[6])
 		end

@@ -22,7 +22,7 @@ type SigningKey struct {
 }
 
 // errSignature marks a task whose signature is missing or wrong.
-var errSignature = errors.New("runtime: task signature")
+var errSignature = errors.New("tenantgen: task signature")
 
 // signer signs and verifies envelopes with a key ring.
 type signer struct {

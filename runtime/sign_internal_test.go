@@ -116,7 +116,7 @@ func TestSignerVerify(t *testing.T) {
 			e.Attempt, e.Error = 1, "boom"
 			return e
 		}, ""},
-		{"unsigned", signedEnvelope, "runtime: task signature missing"},
+		{"unsigned", signedEnvelope, "tenantgen: task signature missing"},
 		{"unknown key", func() *envelope {
 			e := signedEnvelope()
 			newSigner([]SigningKey{{ID: "k9", Secret: current.Secret}}).sign(e)

@@ -79,7 +79,7 @@ func (s *TableStore) Tenant(ctx context.Context, id string) (*Tenant, error) {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, fmt.Errorf("%w %q", ErrUnknownTenant, id)
 	case err != nil:
-		return nil, fmt.Errorf("runtime: look up tenant %q: %w", id, err)
+		return nil, fmt.Errorf("tenantgen: look up tenant %q: %w", id, err)
 	case !exists:
 		return nil, missingSchema(t)
 	}
@@ -91,14 +91,14 @@ func (s *TableStore) Tenant(ctx context.Context, id string) (*Tenant, error) {
 func (s *TableStore) tenantsByID(ctx context.Context, ids []string) (map[string]lookup, error) {
 	rows, err := s.pool.Query(ctx, s.some, ids)
 	if err != nil {
-		return nil, fmt.Errorf("runtime: look up %d tenants: %w", len(ids), err)
+		return nil, fmt.Errorf("tenantgen: look up %d tenants: %w", len(ids), err)
 	}
 	res := make(map[string]lookup, len(ids))
 	for rows.Next() {
 		t, exists, err := scanTenant(rows)
 		if err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("runtime: look up %d tenants: %w", len(ids), err)
+			return nil, fmt.Errorf("tenantgen: look up %d tenants: %w", len(ids), err)
 		}
 		res[t.ID] = lookup{tenant: t}
 		if !exists {
@@ -106,7 +106,7 @@ func (s *TableStore) tenantsByID(ctx context.Context, ids []string) (map[string]
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("runtime: look up %d tenants: %w", len(ids), err)
+		return nil, fmt.Errorf("tenantgen: look up %d tenants: %w", len(ids), err)
 	}
 	for _, id := range ids {
 		if _, ok := res[id]; !ok {
@@ -126,7 +126,7 @@ func missingSchema(t *Tenant) error {
 func (s *TableStore) Tenants(ctx context.Context) ([]*Tenant, error) {
 	rows, err := s.pool.Query(ctx, s.all)
 	if err != nil {
-		return nil, fmt.Errorf("runtime: list tenants: %w", err)
+		return nil, fmt.Errorf("tenantgen: list tenants: %w", err)
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Tenant, error) {
 		t, exists, err := scanTenant(r)
@@ -136,7 +136,7 @@ func (s *TableStore) Tenants(ctx context.Context) ([]*Tenant, error) {
 		return t, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("runtime: list tenants: %w", err)
+		return nil, fmt.Errorf("tenantgen: list tenants: %w", err)
 	}
 	return list, nil
 }
@@ -148,7 +148,7 @@ func (s *TableStore) SaveTenant(ctx context.Context, t *Tenant) error {
 		attrs = map[string]string{}
 	}
 	if _, err := s.pool.Exec(ctx, s.save, t.ID, t.Schema, t.Name, t.Ready, attrs); err != nil {
-		return fmt.Errorf("runtime: save tenant %q: %w", t.ID, err)
+		return fmt.Errorf("tenantgen: save tenant %q: %w", t.ID, err)
 	}
 	return nil
 }
@@ -156,7 +156,7 @@ func (s *TableStore) SaveTenant(ctx context.Context, t *Tenant) error {
 // DeleteTenant deletes the tenant with the given ID.
 func (s *TableStore) DeleteTenant(ctx context.Context, id string) error {
 	if _, err := s.pool.Exec(ctx, s.del, id); err != nil {
-		return fmt.Errorf("runtime: delete tenant %q: %w", id, err)
+		return fmt.Errorf("tenantgen: delete tenant %q: %w", id, err)
 	}
 	return nil
 }

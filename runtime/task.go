@@ -99,7 +99,7 @@ func (t *Task[T]) Run(ctx context.Context, args []byte) error {
 		return t.fn(ctx, v) // what decoding [] into NoArgs gives, without reflection
 	}
 	if err := json.Unmarshal(args, &v); err != nil {
-		return fmt.Errorf("runtime: decode arguments of task %q: %w", t.spec.Name, err)
+		return fmt.Errorf("tenantgen: decode arguments of task %q: %w", t.spec.Name, err)
 	}
 	return t.fn(ctx, v)
 }
@@ -109,7 +109,7 @@ func (t *Task[T]) Run(ctx context.Context, args []byte) error {
 func (t *Task[T]) NewRequest(ctx context.Context, args T, opts ...EnqueueOption) (Request, error) {
 	data, err := json.Marshal(args)
 	if err != nil {
-		return Request{}, fmt.Errorf("runtime: encode arguments of task %q: %w", t.spec.Name, err)
+		return Request{}, fmt.Errorf("tenantgen: encode arguments of task %q: %w", t.spec.Name, err)
 	}
 	return newRequest(ctx, t.spec, data, opts)
 }
@@ -118,7 +118,7 @@ func (t *Task[T]) NewRequest(ctx context.Context, args T, opts ...EnqueueOption)
 // WithTenant) unless an option says otherwise.
 func (t *Task[T]) Enqueue(ctx context.Context, e Enqueuer, args T, opts ...EnqueueOption) (TaskID, error) {
 	if e == nil {
-		return "", fmt.Errorf("runtime: enqueue task %q: nil Enqueuer", t.spec.Name)
+		return "", fmt.Errorf("tenantgen: enqueue task %q: nil Enqueuer", t.spec.Name)
 	}
 	req, err := t.NewRequest(ctx, args, opts...)
 	if err != nil {

@@ -151,7 +151,7 @@ func TestRunDecodeError(t *testing.T) {
 				return nil
 			})
 			err := task.Run(context.Background(), []byte(tt.args))
-			wantError(t, err, `runtime: decode arguments of task "billing.SendInvoice": `)
+			wantError(t, err, `tenantgen: decode arguments of task "billing.SendInvoice": `)
 			if called {
 				t.Errorf("the function ran with undecodable arguments %q", tt.args)
 			}
@@ -172,11 +172,11 @@ func TestNewRequestEncodeError(t *testing.T) {
 	t.Parallel()
 	task := runtime.NewTask(runtime.TaskSpec{Name: "stats.Record"}, func(context.Context, float64) error { return nil })
 	_, err := task.NewRequest(acme(), math.NaN())
-	wantError(t, err, `runtime: encode arguments of task "stats.Record": `)
+	wantError(t, err, `tenantgen: encode arguments of task "stats.Record": `)
 
 	rec := &recorder{}
 	_, err = task.Enqueue(acme(), rec, math.Inf(1))
-	wantError(t, err, `runtime: encode arguments of task "stats.Record": `)
+	wantError(t, err, `tenantgen: encode arguments of task "stats.Record": `)
 	if n := len(rec.requests()); n != 0 {
 		t.Errorf("Enqueuer got %d requests, want none", n)
 	}

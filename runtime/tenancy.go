@@ -22,7 +22,7 @@ func (a *App) openDatabases(ctx context.Context) error {
 	for alias, url := range a.cfg.Databases {
 		pc, err := pgxpool.ParseConfig(url)
 		if err != nil {
-			return fmt.Errorf("runtime: database %q: invalid URL: %w", alias, err)
+			return fmt.Errorf("tenantgen: database %q: invalid URL: %w", alias, err)
 		}
 		if !strings.Contains(url, "pool_max_conns") {
 			pc.MaxConns = max(pc.MaxConns, int32(a.cfg.Concurrency))
@@ -34,12 +34,12 @@ func (a *App) openDatabases(ctx context.Context) error {
 		}
 		p, err := pgxpool.NewWithConfig(ctx, pc)
 		if err != nil {
-			return fmt.Errorf("runtime: database %q: %w", alias, err)
+			return fmt.Errorf("tenantgen: database %q: %w", alias, err)
 		}
 		a.pools[alias] = p
 		a.ownPools = append(a.ownPools, p)
 		if err := p.Ping(ctx); err != nil {
-			return fmt.Errorf("runtime: connect to database %q: %w (is PostgreSQL running? check Config.Databases)", alias, err)
+			return fmt.Errorf("tenantgen: connect to database %q: %w (is PostgreSQL running? check Config.Databases)", alias, err)
 		}
 	}
 	a.execModes = make(map[string]pgx.QueryExecMode, len(a.pools))
@@ -47,17 +47,22 @@ func (a *App) openDatabases(ctx context.Context) error {
 		a.execModes[alias] = p.Config().ConnConfig.DefaultQueryExecMode
 	}
 	a.tenants = a.cfg.Tenants
-	if a.tenants == nil && a.pools["default"] != nil {
-		a.tenants = NewTableStore(a.pools["default"], a.cfg.TenantTable)
-	}
-	if a.tenants == nil && len(a.pools) > 0 {
-		// Tasks would have databases but no way to find their schema.
-		return errors.New("runtime: invalid Config: with databases, set Config.Tenants or name one database \"default\" to hold the tenants table")
+	if p := a.pools[a.cfg.TenantsDB]; a.tenants == nil && p != nil {
+		a.tenants = NewTableStore(p, a.cfg.TenantTable)
 	}
 	if a.tenants != nil {
 		a.cache = newTenantCache(a.tenants, a.cfg.UnknownTenantCache)
 	}
 	return nil
+}
+
+// tenantsPool returns the pool of Config.TenantsDB, which op needs.
+func (a *App) tenantsPool(op string) (*pgxpool.Pool, error) {
+	p, ok := a.pools[a.cfg.TenantsDB]
+	if !ok {
+		return nil, fmt.Errorf("tenantgen: %s needs the tenants database %q (Config.TenantsDB) in Config.Databases or Config.Pools", op, a.cfg.TenantsDB)
+	}
+	return p, nil
 }
 
 // Pool returns the pool of the database with the given alias, for code that
@@ -66,33 +71,6 @@ func (a *App) openDatabases(ctx context.Context) error {
 func (a *App) Pool(alias string) (*pgxpool.Pool, bool) {
 	p, ok := a.pools[alias]
 	return p, ok
-}
-
-// checkTasks reports the registered tasks that declare a database the App
-// does not have.
-func (a *App) checkTasks() error {
-	var errs []error
-	for _, name := range a.cfg.Registry.Names() {
-		def, _ := a.cfg.Registry.Lookup(name)
-		spec := def.Spec()
-		for _, alias := range a.dbsOf(spec) {
-			if _, ok := a.pools[alias]; !ok {
-				errs = append(errs, fmt.Errorf("task %q declares database %q, which is not configured: add it to Config.Databases or Config.Pools", spec.Name, alias))
-			}
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("runtime: %w", err)
-	}
-	return nil
-}
-
-// dbsOf returns the databases switched for a task.
-func (a *App) dbsOf(spec TaskSpec) []string {
-	if len(spec.DBs) > 0 {
-		return spec.DBs
-	}
-	return a.cfg.DefaultDBs
 }
 
 // Tenancy is the middleware that a worker runs first for every task: it
@@ -106,7 +84,7 @@ func (a *App) dbsOf(spec TaskSpec) []string {
 // databases in tests, with tenanttest.Middleware(app.Tenancy).
 func (a *App) Tenancy(next Handler) Handler {
 	return HandlerFunc(func(ctx context.Context, job *Job) (err error) {
-		s := &scope{task: job.Name, declared: a.dbsOf(job.Spec), pools: a.pools}
+		s := &scope{task: job.Name, declared: a.cfg.dbsOf(job.Spec), pools: a.pools}
 		if !job.Spec.Public {
 			if s.tenant, err = a.resolve(ctx, job); err != nil {
 				return err
@@ -161,7 +139,7 @@ func (a *App) Tenant(ctx context.Context, id string) (*Tenant, error) {
 		return nil, fmt.Errorf("%w: %w", ErrUnknownTenant, err)
 	}
 	if a.cache == nil {
-		return nil, errors.New("runtime: App.Tenant needs a tenant store: configure a \"default\" database or Config.Tenants")
+		return nil, errors.New("tenantgen: App.Tenant needs a tenant store: " + needStore)
 	}
 	return a.cache.get(ctx, id, a.cfg.TenantCache)
 }

@@ -176,7 +176,7 @@ func TestTenantTaskRunsInItsSchema(t *testing.T) {
 		}
 	}
 	waitFor(t, "3 tasks", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 3 })
-	undeclared := `runtime: task "test.where" did not declare database "audit": add it to the dbs= option of its //tenant:task directive (declared: default, replica)`
+	undeclared := `tenantgen: task "test.where" did not declare database "audit": add it to the dbs= option of its //tenant:task directive (declared: default, replica)`
 	want := map[string]seen{}
 	for _, id := range []string{"acme", "globex", "initech"} {
 		want[id] = seen{Default: tb.schemas[id], Replica: tb.schemas[id], Tenant: id + "/" + strings.ToUpper(id), Audit: undeclared}

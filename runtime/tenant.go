@@ -45,7 +45,7 @@ type TenantWriter interface {
 
 // ErrUnknownTenant is wrapped by the errors of lookups of a tenant that does
 // not exist.
-var ErrUnknownTenant = errors.New("runtime: unknown tenant")
+var ErrUnknownTenant = errors.New("tenantgen: unknown tenant")
 
 // TenantError is the error of a task that the worker refused to run for its
 // tenant: unknown, not ready, or with an invalid ID or schema. Such a task

@@ -44,10 +44,7 @@ const forwardIdle = 250 * time.Millisecond
 // registered task with a cron spec), it also runs a Scheduler.
 func (a *App) Run(ctx context.Context) error {
 	if a.cfg.Registry == nil {
-		return errors.New("runtime: Run needs Config.Registry: register the tasks to work, e.g. with the generated RegisterTasks")
-	}
-	if err := a.checkTasks(); err != nil {
-		return err
+		return errors.New("tenantgen: Run needs Config.Registry: register the tasks to work, e.g. with the generated RegisterTasks")
 	}
 	stopScheduler, err := a.startScheduler(ctx)
 	if err != nil {
@@ -157,11 +154,11 @@ func (w *worker) run(ctx context.Context) error {
 	for _, q := range w.queues {
 		err := rdb.XGroupCreateMkStream(ctx, w.keys[q].stream, group, "0").Err()
 		if err != nil && !isBusyGroup(err) {
-			return fmt.Errorf("runtime: create consumer group of queue %q: %w", q, err)
+			return fmt.Errorf("tenantgen: create consumer group of queue %q: %w", q, err)
 		}
 	}
 	if err := w.beat(ctx); err != nil {
-		return fmt.Errorf("runtime: register worker: %w", err)
+		return fmt.Errorf("tenantgen: register worker: %w", err)
 	}
 	w.setupReaders()
 	if w.app.cache != nil {
@@ -235,7 +232,7 @@ func (w *worker) drain(handlers *sync.WaitGroup) error {
 	case <-done:
 		return nil
 	case <-time.After(w.cfg.ShutdownGrace):
-		return fmt.Errorf("runtime: tasks still running %v after they were cancelled; they ignore their context and will run again on another worker", w.cfg.ShutdownGrace)
+		return fmt.Errorf("tenantgen: tasks still running %v after they were cancelled; they ignore their context and will run again on another worker", w.cfg.ShutdownGrace)
 	}
 }
 

@@ -65,7 +65,7 @@ func TestUnique(t *testing.T) {
 				if !errors.Is(err, runtime.ErrDuplicate) || second != first {
 					t.Errorf("second Enqueue = %q, %v; want %q and ErrDuplicate", second, err, first)
 				}
-				if want := fmt.Sprintf(`tenanttest: task "test.unique" already enqueued as %s: runtime: duplicate unique task`, first); err == nil || err.Error() != want {
+				if want := fmt.Sprintf(`tenanttest: task "test.unique" already enqueued as %s: tenantgen: duplicate unique task`, first); err == nil || err.Error() != want {
 					t.Errorf("second Enqueue error = %v, want %s", err, want)
 				}
 			} else if err != nil || second == first {
