@@ -207,10 +207,10 @@ func (a *App) envelope(req Request, now time.Time) (envelope, time.Time, error) 
 		return envelope{}, time.Time{}, fmt.Errorf("tenantgen: enqueue task %q: arguments are not valid JSON", req.Name)
 	}
 	retries := req.Retries
-	switch {
-	case retries == 0:
+	if retries == 0 {
 		retries = a.cfg.DefaultRetries
-	case retries == NoRetries:
+	}
+	if retries == NoRetries {
 		retries = 0
 	}
 	env := envelope{

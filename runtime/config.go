@@ -105,7 +105,8 @@ type Config struct {
 	DefaultQueue string
 
 	// DefaultRetries is how many times a failed task is retried when
-	// neither its directive nor its enqueue options say. Default 10.
+	// neither its directive nor its enqueue options say: NoRetries for
+	// none. Default 10.
 	DefaultRetries int
 
 	// DefaultTimeout bounds each attempt of a task whose directive and
@@ -261,8 +262,8 @@ func (c Config) validate() error {
 	if c.Concurrency < 1 {
 		bad("Concurrency is %d; it must be at least 1", c.Concurrency)
 	}
-	if c.DefaultRetries < 0 {
-		bad("DefaultRetries is %d; it must not be negative", c.DefaultRetries)
+	if c.DefaultRetries < NoRetries {
+		bad("DefaultRetries is %d; it must be positive, or NoRetries for none", c.DefaultRetries)
 	}
 	for name, d := range map[string]time.Duration{"DefaultTimeout": c.DefaultTimeout, "ShutdownGrace": c.ShutdownGrace, "Heartbeat": c.Heartbeat} {
 		if d < 0 {

@@ -65,7 +65,7 @@
 // App.UpdateTenant, App.DeleteTenant and App.InvalidateTenant drop a tenant
 // from every worker's cache through Redis Pub/Sub.
 //
-// Inside a task, TenantFrom returns the tenant, and DB returns a database
+// Inside a task, TaskTenant returns the tenant, and DB returns a database
 // the task declared (its dbs= setting, else Config.DefaultDBs) as a
 // *TenantDB whose statements run with the tenant's schema first on
 // search_path, then the shared schema. The switch costs no extra round

@@ -28,7 +28,7 @@ type Request struct {
 	Args    []byte        // JSON-encoded arguments
 	Tenant  string        // tenant ID; empty only for a public task
 	Queue   string        // queue name
-	Retries int           // retries after a failed attempt, or NoRetries
+	Retries int           // retries after a failed attempt; 0: the default, NoRetries: none
 	Timeout time.Duration // bound on each attempt
 	Unique  time.Duration // dedup window for the same task, tenant and arguments
 	RunAt   time.Time     // earliest start; zero means now
@@ -67,7 +67,7 @@ func newRequest(ctx context.Context, spec TaskSpec, args []byte, opts []EnqueueO
 		Unique:  spec.Unique,
 	}
 	if !spec.Public {
-		req.Tenant, _ = tenantID(ctx)
+		req.Tenant, _ = TenantIDFrom(ctx)
 	}
 	for _, o := range opts {
 		if err := o.apply(&req); err != nil {
@@ -110,8 +110,10 @@ func (o queueOption) apply(r *Request) error {
 
 type retriesOption int
 
-// Retries sets how many times the task is retried after a failed attempt;
-// 0 (or NoRetries) means never.
+// Retries sets how many times the task is retried after a failed attempt,
+// over its directive's retries= option: n is at least 1, or NoRetries for
+// none. As in every retry count of the API (see NoRetries), 0 would mean
+// "the default", so Retries(0) is an error that says to use NoRetries.
 func Retries(n int) EnqueueOption { return retriesOption(n) }
 
 func (o retriesOption) String() string { return fmt.Sprintf("runtime.Retries(%d)", int(o)) }
@@ -120,11 +122,10 @@ func (o retriesOption) apply(r *Request) error {
 	switch {
 	case o < NoRetries:
 		return fmt.Errorf("negative retry count %d", int(o))
-	case o <= 0:
-		r.Retries = NoRetries
-	default:
-		r.Retries = int(o)
+	case o == 0:
+		return errors.New("retry count 0 means the default: for no retries use runtime.Retries(runtime.NoRetries)")
 	}
+	r.Retries = int(o)
 	return nil
 }
 

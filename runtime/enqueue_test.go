@@ -109,7 +109,6 @@ func TestNewRequestOptions(t *testing.T) {
 		{"no options", nil, func(*runtime.Request) {}},
 		{"Queue", opts(runtime.Queue("urgent")), func(r *runtime.Request) { r.Queue = "urgent" }},
 		{"Retries", opts(runtime.Retries(2)), func(r *runtime.Request) { r.Retries = 2 }},
-		{"Retries(0) means NoRetries", opts(runtime.Retries(0)), func(r *runtime.Request) { r.Retries = runtime.NoRetries }},
 		{"Retries(NoRetries) means NoRetries", opts(runtime.Retries(runtime.NoRetries)), func(r *runtime.Request) { r.Retries = runtime.NoRetries }},
 		{"Timeout", opts(runtime.Timeout(5 * time.Second)), func(r *runtime.Request) { r.Timeout = 5 * time.Second }},
 		{"Unique", opts(runtime.Unique(10 * time.Minute)), func(r *runtime.Request) { r.Unique = 10 * time.Minute }},
@@ -126,8 +125,8 @@ func TestNewRequestOptions(t *testing.T) {
 			},
 		},
 		{"later Queue wins", opts(runtime.Queue("a"), runtime.Queue("b")), func(r *runtime.Request) { r.Queue = "b" }},
-		{"later Retries wins", opts(runtime.Retries(0), runtime.Retries(3)), func(r *runtime.Request) { r.Retries = 3 }},
-		{"later Retries(0) wins", opts(runtime.Retries(3), runtime.Retries(0)), func(r *runtime.Request) { r.Retries = runtime.NoRetries }},
+		{"later Retries wins", opts(runtime.Retries(runtime.NoRetries), runtime.Retries(3)), func(r *runtime.Request) { r.Retries = 3 }},
+		{"later Retries(NoRetries) wins", opts(runtime.Retries(3), runtime.Retries(runtime.NoRetries)), func(r *runtime.Request) { r.Retries = runtime.NoRetries }},
 		{"later Timeout wins", opts(runtime.Timeout(time.Second), runtime.Timeout(time.Hour)), func(r *runtime.Request) { r.Timeout = time.Hour }},
 		{"later Unique wins", opts(runtime.Unique(time.Hour), runtime.Unique(time.Second)), func(r *runtime.Request) { r.Unique = time.Second }},
 		{"later At wins", opts(runtime.At(at1), runtime.At(at2)), func(r *runtime.Request) { r.RunAt = at2 }},
@@ -219,6 +218,7 @@ func TestNewRequestOptionErrors(t *testing.T) {
 		{"queue with colon", opts(runtime.Queue("bill:ing")), `invalid queue name "bill:ing"`},
 		{"queue too long", opts(runtime.Queue(strings.Repeat("q", 65))), "the limit is 64"},
 		{"negative retries", opts(runtime.Retries(-2)), "negative retry count -2"},
+		{"zero retries", opts(runtime.Retries(0)), "retry count 0 means the default: for no retries use runtime.Retries(runtime.NoRetries)"},
 		{"zero timeout", opts(runtime.Timeout(0)), "timeout 0s is not positive"},
 		{"negative timeout", opts(runtime.Timeout(-time.Second)), "timeout -1s is not positive"},
 		{"zero unique", opts(runtime.Unique(0)), "unique window 0s is not positive"},
@@ -378,7 +378,7 @@ func TestEnqueue(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first Enqueue: %v", err)
 	}
-	id2, err := task.Enqueue(ctx, rec, second, runtime.Queue("urgent"), runtime.Retries(0))
+	id2, err := task.Enqueue(ctx, rec, second, runtime.Queue("urgent"), runtime.Retries(runtime.NoRetries))
 	if err != nil {
 		t.Fatalf("second Enqueue: %v", err)
 	}

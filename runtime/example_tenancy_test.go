@@ -59,7 +59,7 @@ func Example_tenancy() {
 
 	// What a //tenant:task function does with its database.
 	greet := func(ctx context.Context) error {
-		t, _ := runtime.TenantFrom(ctx)
+		t, _ := runtime.TaskTenant(ctx)
 		db, err := runtime.DB(ctx, "default")
 		if err != nil {
 			return err

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/tenantgen/tenantgen/internal/jobctx"
 )
 
 // Job is a task as a worker runs it: one attempt of one enqueued task.
@@ -40,21 +42,10 @@ func (f HandlerFunc) Handle(ctx context.Context, job *Job) error { return f(ctx,
 // tracing, tenancy.
 type Middleware func(next Handler) Handler
 
-type jobKey struct{}
-
 // JobFrom returns the job that ctx belongs to, inside a task.
 func JobFrom(ctx context.Context) (*Job, bool) {
-	j, ok := ctx.Value(jobKey{}).(*Job)
+	j, ok := jobctx.From(ctx).(*Job)
 	return j, ok
-}
-
-// WithJob returns a copy of ctx that carries job, so that JobFrom returns
-// it. A worker does this for every task it runs; WithJob is for code that
-// runs tasks without a worker, such as package tenanttest. A Job built
-// outside a worker carries no task to run: the Handler it is given must run
-// the task itself.
-func WithJob(ctx context.Context, job *Job) context.Context {
-	return context.WithValue(ctx, jobKey{}, job)
 }
 
 // Permanent wraps err so that the task fails without further retries and

@@ -249,3 +249,40 @@ func TestQueueBatch(t *testing.T) {
 	b.run(t)
 	waitFor(t, fmt.Sprintf("%d tasks", n), func() bool { return ran.Load() == n })
 }
+
+// TestQueueDefaultNoRetries: Config.DefaultRetries = NoRetries sends a
+// failed task without a retry setting of its own straight to the dead
+// letter set, while a task's own setting still wins.
+func TestQueueDefaultNoRetries(t *testing.T) {
+	t.Parallel()
+	b := setupQueue(t, func(c *runtime.Config) { c.DefaultRetries = runtime.NoRetries })
+	var plain, own atomic.Int32
+	plainTask := runtime.NewTask(runtime.TaskSpec{Name: "test.plain"}, func(ctx context.Context, _ runtime.NoArgs) error {
+		plain.Add(1)
+		return errors.New("fails")
+	})
+	ownTask := runtime.NewTask(runtime.TaskSpec{Name: "test.own", Retries: 1}, func(ctx context.Context, _ runtime.NoArgs) error {
+		own.Add(1)
+		return errors.New("fails")
+	})
+	if err := b.reg.Register(plainTask, ownTask); err != nil {
+		t.Fatal(err)
+	}
+	b.run(t)
+	ctx := runtime.WithTenant(t.Context(), "acme")
+	for _, task := range []*runtime.Task[runtime.NoArgs]{plainTask, ownTask} {
+		if _, err := task.Enqueue(ctx, b.app, runtime.NoArgs{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "2 dead tasks", func() bool {
+		dead, err := b.app.DeadTasks(t.Context(), "default", 10)
+		return err == nil && len(dead) == 2
+	})
+	if got := plain.Load(); got != 1 {
+		t.Errorf("task without a retry setting ran %d times, want 1 (DefaultRetries = NoRetries)", got)
+	}
+	if got := own.Load(); got != 2 {
+		t.Errorf("task with Retries: 1 ran %d times, want 2", got)
+	}
+}

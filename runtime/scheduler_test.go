@@ -586,7 +586,7 @@ func TestSchedulerInAppRun(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock(t0)
 	task := runtime.NewTask(runtime.TaskSpec{Name: "bump"}, func(ctx context.Context, _ runtime.NoArgs) error {
-		if _, ok := runtime.TenantFrom(ctx); !ok {
+		if _, ok := runtime.TaskTenant(ctx); !ok {
 			return fmt.Errorf("no tenant")
 		}
 		return bump(ctx)

@@ -119,7 +119,7 @@ func TestSignedTasks(t *testing.T) {
 	var mu sync.Mutex
 	ran := map[string]string{} // case to the tenant it ran for
 	task := runtime.NewTask(runtime.TaskSpec{Name: "test.signed", Retries: 3}, func(ctx context.Context, a signArgs) error {
-		tn, _ := runtime.TenantFrom(ctx)
+		tn, _ := runtime.TaskTenant(ctx)
 		mu.Lock()
 		ran[a.Case] = tn.ID
 		mu.Unlock()

@@ -12,9 +12,12 @@ import (
 // generates it.
 const NoCache time.Duration = -1
 
-// NoRetries, as TaskSpec.Retries, makes a failed task go straight to the dead
-// letter set even when the App's configuration sets a default retry count.
-// The directive option retries=0 generates it.
+// NoRetries is the retry count that means none: a failed task goes straight
+// to the dead letter set. Every retry count of the API follows one rule: 0
+// means the default of the next level (an enqueue option's, then the
+// task's TaskSpec.Retries, then Config.DefaultRetries, then 10), and
+// NoRetries means none. The directive option retries=0 generates it, and
+// Retries(NoRetries) or Config.DefaultRetries = NoRetries set it.
 const NoRetries = -1
 
 // TaskSpec holds the settings of a task. Generated code fills it from the
@@ -30,7 +33,8 @@ type TaskSpec struct {
 	// Queue is the queue the task is enqueued on.
 	Queue string
 
-	// Retries is the number of retries after a failed attempt, or NoRetries.
+	// Retries is the number of retries after a failed attempt: 0 for the
+	// App's default, NoRetries for none.
 	Retries int
 
 	// Timeout bounds each attempt; the task's ctx is cancelled when it expires.

@@ -76,7 +76,7 @@ func (a *App) Pool(alias string) (*pgxpool.Pool, bool) {
 // Tenancy is the middleware that a worker runs first for every task: it
 // resolves the job's tenant, refuses to run a task for a tenant that is
 // unknown, not ready or invalid, and gives the task its databases switched
-// to the tenant's schema (see DB and TenantFrom). What it cannot do, it
+// to the tenant's schema (see DB and TaskTenant). What it cannot do, it
 // fails permanently: a task never runs in another schema than its
 // tenant's.
 //

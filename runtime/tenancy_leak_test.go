@@ -202,7 +202,7 @@ func TestTenantNeverLeaksToPooledConnections(t *testing.T) {
 				spec := runtime.TaskSpec{Name: "test.leak." + strings.ReplaceAll(lc.name, " ", "-"), Retries: runtime.NoRetries, Timeout: lc.timeout}
 				leaky[lc.name] = runtime.NewTask(spec, func(ctx context.Context, _ runtime.NoArgs) error {
 					ran.Add(1)
-					tn, _ := runtime.TenantFrom(ctx)
+					tn, _ := runtime.TaskTenant(ctx)
 					db, err := runtime.DB(ctx, "default")
 					if err != nil {
 						return err

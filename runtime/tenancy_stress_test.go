@@ -162,7 +162,7 @@ func TestTenancyStress(t *testing.T) {
 			var wrong []string // tasks that ran for another tenant than theirs
 			task := runtime.NewTask(runtime.TaskSpec{Name: "test.stress", Retries: 3}, func(ctx context.Context, a stressArgs) error {
 				job, _ := runtime.JobFrom(ctx)
-				if tn, ok := runtime.TenantFrom(ctx); !ok || tn.ID != ids[a.Seq%numTenants] {
+				if tn, ok := runtime.TaskTenant(ctx); !ok || tn.ID != ids[a.Seq%numTenants] {
 					mu.Lock()
 					wrong = append(wrong, fmt.Sprintf("task %d ran for %v", a.Seq, tn))
 					mu.Unlock()

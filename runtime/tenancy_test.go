@@ -150,7 +150,7 @@ func TestTenantTaskRunsInItsSchema(t *testing.T) {
 				return err
 			}
 		}
-		if tn, ok := runtime.TenantFrom(ctx); ok {
+		if tn, ok := runtime.TaskTenant(ctx); ok {
 			s.Tenant = tn.ID + "/" + tn.Name
 		}
 		if _, err := runtime.DB(ctx, "audit"); err != nil {
@@ -194,7 +194,7 @@ func TestPublicTaskCannotReachTenantTables(t *testing.T) {
 	tb := setupTenancy(t, []string{"acme"}, nil)
 	errc := make(chan error, 1)
 	task := runtime.NewTask(runtime.TaskSpec{Name: "test.public", Public: true, Retries: runtime.NoRetries}, func(ctx context.Context, _ runtime.NoArgs) error {
-		if _, ok := runtime.TenantFrom(ctx); ok {
+		if _, ok := runtime.TaskTenant(ctx); ok {
 			return errors.New("public task has a tenant")
 		}
 		db, err := runtime.DB(ctx, "default")
@@ -236,7 +236,7 @@ func TestRetriedTaskKeepsItsTenant(t *testing.T) {
 	var mu sync.Mutex
 	var attempts []string
 	task := runtime.NewTask(runtime.TaskSpec{Name: "test.flaky", Retries: 3}, func(ctx context.Context, _ runtime.NoArgs) error {
-		tn, _ := runtime.TenantFrom(ctx)
+		tn, _ := runtime.TaskTenant(ctx)
 		job, _ := runtime.JobFrom(ctx)
 		mu.Lock()
 		attempts = append(attempts, fmt.Sprintf("%s#%d", tn.ID, job.Attempt))

@@ -70,21 +70,27 @@ type tenantKey struct{}
 
 // WithTenant returns a copy of ctx that carries the tenant ID id. Tasks
 // enqueued with that context run for that tenant, the Go form of
-// django-tenants' tenant_context.
+// django-tenants' tenant_context. It carries the ID only: TenantIDFrom
+// reads it back, while TaskTenant reports the record that a worker
+// resolved, inside a task.
 func WithTenant(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, tenantKey{}, id)
 }
 
-// tenantID returns the tenant ID carried by ctx, if any.
-func tenantID(ctx context.Context) (string, bool) {
+// TenantIDFrom returns the tenant ID carried by ctx: the one WithTenant
+// set, or inside a task the task's tenant. It reports false when ctx
+// carries none, as in a public task.
+func TenantIDFrom(ctx context.Context) (string, bool) {
 	id, ok := ctx.Value(tenantKey{}).(string)
 	return id, ok && id != ""
 }
 
-// TenantFrom returns the tenant that the task running with ctx works for,
-// as the worker resolved it. It reports false in a public task and outside
-// tasks.
-func TenantFrom(ctx context.Context) (*Tenant, bool) {
+// TaskTenant returns the tenant record that the worker resolved for the
+// task running with ctx: checked against the tenant store, ready, with its
+// schema. It reports false in a public task and outside tasks, even in a
+// context that WithTenant gave an ID; use TenantIDFrom for the ID alone,
+// or App.Tenant to look a tenant up.
+func TaskTenant(ctx context.Context) (*Tenant, bool) {
 	s := scopeFrom(ctx)
 	if s == nil || s.tenant == nil {
 		return nil, false

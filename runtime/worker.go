@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tenantgen/tenantgen/internal/jobctx"
 )
 
 // blockTimeout bounds one blocking read. A read returns as soon as a task
@@ -144,7 +146,7 @@ func newWorker(a *App) *worker {
 		h = a.cfg.Middleware[i](h)
 	}
 	// Tenancy goes first: middleware runs with the tenant resolved, its
-	// databases switched, and TenantFrom set.
+	// databases switched, and TaskTenant set.
 	w.handler = a.Tenancy(h)
 	return w
 }
@@ -587,7 +589,7 @@ func (w *worker) taskLog(d *delivery, env *envelope) *slog.Logger {
 // call runs job through the middleware and the task, turning a panic into a
 // *PanicError.
 func (w *worker) call(job *Job, timeout time.Duration) (err error) {
-	ctx, cancel := context.WithTimeout(context.WithValue(w.taskCtx, jobKey{}, job), timeout)
+	ctx, cancel := context.WithTimeout(jobctx.With(w.taskCtx, job), timeout)
 	defer cancel()
 	defer func() {
 		if v := recover(); v != nil {

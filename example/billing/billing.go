@@ -48,7 +48,7 @@ func SendInvoice(ctx context.Context, args InvoiceArgs) error {
 	if err != nil {
 		return fmt.Errorf("send invoice %q: read the balance: %w", args.InvoiceID, err)
 	}
-	if t, _ := runtime.TenantFrom(ctx); schema != t.Schema {
+	if t, _ := runtime.TaskTenant(ctx); schema != t.Schema {
 		return runtime.Permanent(fmt.Errorf("send invoice %q: the replica is on schema %q, not the tenant's %q", args.InvoiceID, schema, t.Schema))
 	}
 	// A real service would send the email here, mentioning the balance.
@@ -240,7 +240,7 @@ func record(ctx context.Context) error {
 	if !ok {
 		return errors.New("billing: record called outside a task")
 	}
-	t, ok := runtime.TenantFrom(ctx)
+	t, ok := runtime.TaskTenant(ctx)
 	if !ok {
 		return fmt.Errorf("billing: task %q has no tenant", job.Name)
 	}

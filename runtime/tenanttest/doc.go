@@ -58,7 +58,7 @@
 // # Tenancy
 //
 // Without databases, a task's context carries its tenant ID, so the tasks
-// it enqueues inherit it, but runtime.DB and runtime.TenantFrom have
+// it enqueues inherit it, but runtime.DB and runtime.TaskTenant have
 // nothing to give. To test tasks against real databases, open an App on
 // them and pass its tenancy layer as middleware; tasks then resolve their
 // tenant and get their databases switched to its schema, as on a worker:

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantgen/tenantgen/internal/jobctx"
 	"github.com/tenantgen/tenantgen/internal/names"
 	"github.com/tenantgen/tenantgen/runtime"
 )
@@ -291,7 +292,7 @@ func (q *Queue) exec(r *run, j job) {
 	for i := len(q.opts.middleware) - 1; i >= 0; i-- {
 		h = q.opts.middleware[i](h)
 	}
-	err := call(runtime.WithJob(ctx, rj), h, rj)
+	err := call(jobctx.With(ctx, rj), h, rj)
 	if err == nil {
 		return
 	}
