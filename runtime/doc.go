@@ -5,13 +5,9 @@
 // # Tasks
 //
 // A task is a function of the form func(context.Context, T) error with a
-// stable name and settings. NewTask pairs the function with a TaskSpec and
-// returns a *Task[T]; generated code declares one per //tenant:task function.
-// Arguments travel as JSON: T is encoded when the task is enqueued and
-// decoded by Task.Run before the function is called. Functions with plain
-// parameters use a generated type that encodes them as a JSON array with
-// MarshalParams and UnmarshalParams, and functions without parameters use
-// NoArgs, which encodes as [].
+// stable name and settings, declared with a //tenant:task directive. The
+// generated code gives each task a typed Enqueue<Func> function and adds
+// it to a Registry with RegisterTasks; arguments travel as JSON.
 //
 // A Registry holds the tasks a worker can run, by name. Register checks each
 // task's settings and rejects a name that is already taken. Registration is
@@ -36,13 +32,13 @@
 //
 // # Enqueueing
 //
-// Task.Enqueue encodes the arguments, builds a Request from the task's
-// settings and the EnqueueOption values given (Queue, Retries, Timeout,
-// Unique, At, Delay, Deadline, Header and ForTenant, applied in order so
-// that a later option wins), and passes the Request to an Enqueuer.
-// Task.NewRequest builds the same Request without enqueueing it, for
-// EnqueueMany. Package tenanttest provides an Enqueuer for unit tests that
-// runs tasks inline.
+// A generated Enqueue<Func> encodes the arguments, builds a Request from
+// the task's settings and the EnqueueOption values given (Queue, Retries,
+// Timeout, Unique, At, Delay, Deadline, Header and ForTenant, applied in
+// order so that a later option wins), and passes the Request to an
+// Enqueuer: the App, a Batch, or in unit tests a tenanttest.Queue, which
+// runs tasks inline. Every retry count follows one rule: 0 means the
+// default, NoRetries means none.
 //
 // # Tenants
 //
@@ -65,7 +61,9 @@
 // App.UpdateTenant, App.DeleteTenant and App.InvalidateTenant drop a tenant
 // from every worker's cache through Redis Pub/Sub.
 //
-// Inside a task, TaskTenant returns the tenant, and DB returns a database
+// TenantIDFrom returns the tenant ID a context carries. Inside a task,
+// TaskTenant returns the tenant record the worker resolved, and DB returns
+// a database
 // the task declared (its dbs= setting, else Config.DefaultDBs) as a
 // *TenantDB whose statements run with the tenant's schema first on
 // search_path, then the shared schema. The switch costs no extra round
@@ -83,4 +81,17 @@
 // there is anything to schedule (docs/scheduler.md). Config.SigningKeys signs tasks with HMAC-SHA256 so
 // that workers refuse forged or altered ones. docs/tenancy.md in the
 // repository describes the model, the modes and their costs.
+//
+// # For generated code
+//
+// NewTask, Task, TaskSpec, Definition, NoArgs, MarshalParams and
+// UnmarshalParams are what generated code is made of: a *Task[T] per
+// //tenant:task function, built from a TaskSpec that mirrors the
+// directive's options, whose Enqueue the generated Enqueue<Func> calls.
+// Code written by hand rarely needs them, except to declare a task
+// without the generator (as tests do) or to build a batch with
+// Task.NewRequest.
+//
+// docs/architecture.md in the repository describes how the runtime is
+// built: this package is a thin layer over engines in internal packages.
 package runtime
