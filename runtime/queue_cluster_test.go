@@ -179,7 +179,7 @@ func testQueueOnCluster(t *testing.T, cc *redis.ClusterClient, queues map[string
 		}
 		return true
 	}
-	waitFor(t, "every task settled", settled)
+	testenv.WaitFor(t, "every task settled", settled)
 	mu.Lock()
 	if diff := cmp.Diff(want, done); diff != "" {
 		t.Errorf("tasks done, by the queue they ran from (-want +got):\n%s", diff)
@@ -203,7 +203,7 @@ func testQueueOnCluster(t *testing.T, cc *redis.ClusterClient, queues map[string
 			}
 		}
 	}
-	waitFor(t, "the requeued tasks dead again", func() bool {
+	testenv.WaitFor(t, "the requeued tasks dead again", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		twice := 0
@@ -215,7 +215,7 @@ func testQueueOnCluster(t *testing.T, cc *redis.ClusterClient, queues map[string
 		return twice == total/10+len(names) && settled() // the retried ones, and one per queue
 	})
 
-	took, err := r.stop(t, 10*time.Second)
+	took, err := r.stop(t)
 	if err != nil {
 		t.Errorf("Run = %v, want nil", err)
 	}

@@ -70,12 +70,12 @@ func TestQueueStopWhileIdleIsPrompt(t *testing.T) {
 				r := startRun(t, b.app)
 				select {
 				case <-blocked:
-				case <-time.After(10 * time.Second):
+				case <-time.After(testenv.Timeout):
 					t.Fatal("the idle worker never blocked reading")
 				}
 				// The blocking read is being sent: it blocks for 500ms
 				// unless Run cuts it short.
-				took, err := r.stop(t, 10*time.Second)
+				took, err := r.stop(t)
 				if err != nil {
 					t.Fatalf("Run = %v, want nil", err)
 				}

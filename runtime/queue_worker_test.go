@@ -66,7 +66,7 @@ func TestQueueDelay(t *testing.T) {
 			if late := s[1].Sub(s[0]); late > 3*time.Second {
 				t.Errorf("task due at %v started %v late", s[0].Format(time.StampMicro), late)
 			}
-		case <-time.After(15 * time.Second):
+		case <-time.After(testenv.Timeout):
 			t.Fatal("delayed task never ran")
 		}
 	}
@@ -153,11 +153,11 @@ func TestQueueRetryBackoff(t *testing.T) {
 				}
 			}
 			prev = s
-		case <-time.After(15 * time.Second):
+		case <-time.After(testenv.Timeout):
 			t.Fatalf("attempt %d never ran", i+1)
 		}
 	}
-	waitFor(t, "queue empty", func() bool { return b.stats(t, "default") == runtime.QueueStats{} })
+	testenv.WaitFor(t, "queue empty", func() bool { return b.stats(t, "default") == runtime.QueueStats{} })
 	mu.Lock()
 	defer mu.Unlock()
 	if len(backoffArgs) != 2 || backoffArgs[0] != 1 || backoffArgs[1] != 2 {
@@ -235,7 +235,7 @@ func TestQueueUnique(t *testing.T) {
 		t.Fatal(err)
 	}
 	var id2 runtime.TaskID
-	waitFor(t, "the unique window to end", func() bool {
+	testenv.WaitFor(t, "the unique window to end", func() bool {
 		var err error
 		id2, err = task.Enqueue(ctx, b.app, echoArgs{N: 99}, short)
 		switch {
@@ -282,7 +282,7 @@ func TestQueueTaskTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	var dead []runtime.DeadTask
-	waitFor(t, "the task in the dead letter set", func() bool {
+	testenv.WaitFor(t, "the task in the dead letter set", func() bool {
 		var err error
 		dead, err = b.app.DeadTasks(context.Background(), "default", 10)
 		return err == nil && len(dead) == 1
@@ -339,8 +339,8 @@ func TestQueueStrictPriority(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := startRun(t, b.app)
-	allRan := eventually(3*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(order) == 2*n })
-	if err := r.stopOrAbandon(t, 2*time.Second); err != nil {
+	allRan := testenv.Eventually(func() bool { mu.Lock(); defer mu.Unlock(); return len(order) == 2*n })
+	if err := r.stopOrAbandon(t); err != nil {
 		t.Errorf("Run = %v", err)
 	}
 	mu.Lock()
@@ -378,10 +378,10 @@ func TestQueueSeveralQueuesNoDeadlock(t *testing.T) {
 		}
 	}
 	r := startRun(t, b.app)
-	if !eventually(3*time.Second, func() bool { return ran.Load() == 4 }) {
+	if !testenv.Eventually(func() bool { return ran.Load() == 4 }) {
 		t.Errorf("%d of 4 tasks on 2 queues ran; the idle worker hung", ran.Load())
 	}
-	if err := r.stopOrAbandon(t, 2*time.Second); err != nil {
+	if err := r.stopOrAbandon(t); err != nil {
 		t.Errorf("Run = %v", err)
 	}
 }
@@ -410,7 +410,7 @@ func TestQueueCappedQueueThroughput(t *testing.T) {
 	}
 	start := time.Now()
 	b.run(t)
-	waitFor(t, "the capped tasks", func() bool { return ran.Load() == n })
+	testenv.WaitFor(t, "the capped tasks", func() bool { return ran.Load() == n })
 	// Each task takes microseconds; 1.5s leaves ample room on a slow
 	// machine, and less than one 500ms read timeout per task.
 	if took := time.Since(start); took > 1500*time.Millisecond {
@@ -459,7 +459,7 @@ func TestQueueConcurrencyCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.run(t)
-	waitFor(t, "all tasks", func() bool { return ran.Load() == nLow+nDefault })
+	testenv.WaitFor(t, "all tasks", func() bool { return ran.Load() == nLow+nDefault })
 	if p := peak[0].Load(); p != 1 {
 		t.Errorf("up to %d low tasks ran at once, want 1 (QueueConcurrency)", p)
 	}
@@ -595,7 +595,7 @@ func TestQueueStats(t *testing.T) {
 	if _, err := failer.Enqueue(ctx, b.app, runtime.NoArgs{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the blocked tasks done and the failed one dead", func() bool {
+	testenv.WaitFor(t, "the blocked tasks done and the failed one dead", func() bool {
 		return b.stats(t, "default") == runtime.QueueStats{Scheduled: 2, Dead: 1}
 	})
 	if st := b.stats(t, "no-such-queue"); st != (runtime.QueueStats{}) {
