@@ -188,18 +188,6 @@ func (e *e2e) count(t *testing.T, tenant, table string) int {
 	return n
 }
 
-// waitFor polls cond until it holds, failing the test after a deadline.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval, bounded by the deadline
-	}
-}
-
 func (e *e2e) ownRows(t *testing.T) {
 	tests := []struct {
 		tenant   string
@@ -228,7 +216,7 @@ func (e *e2e) ownRows(t *testing.T) {
 			schema := e.s.TenantSchema(tc.tenant)
 			q := "select id from " + pgx.Identifier{schema, "invoices"}.Sanitize() + " order by id"
 			var got []string
-			waitFor(t, 30*time.Second, tc.tenant+"'s invoices", func() bool {
+			testenv.WaitFor(t, tc.tenant+"'s invoices", func() bool {
 				got = e.strings(t, q)
 				return len(got) >= len(tc.invoices) && e.count(t, tc.tenant, "usage_events") == 1
 			})
@@ -281,7 +269,7 @@ func (e *e2e) crash(t *testing.T, worker *procs.Proc) {
 		}
 		return n
 	}
-	waitFor(t, 30*time.Second, "the first imports", func() bool { return imported() >= 8 })
+	testenv.WaitFor(t, "the first imports", func() bool { return imported() >= 8 })
 	worker.Kill()
 	at := imported()
 	if at >= perTenant*len(tenants) {
@@ -290,7 +278,7 @@ func (e *e2e) crash(t *testing.T, worker *procs.Proc) {
 	t.Logf("killed the worker with SIGKILL after %d of %d imports", at, perTenant*len(tenants))
 
 	next := e.start(t, "worker-2")
-	waitFor(t, 30*time.Second, "every import", func() bool { return imported() == perTenant*len(tenants) })
+	testenv.WaitFor(t, "every import", func() bool { return imported() == perTenant*len(tenants) })
 	for _, tenant := range tenants {
 		if n := e.count(t, tenant, "customers"); n != perTenant {
 			t.Errorf("%s has %d customers, want %d", tenant, n, perTenant)
@@ -307,7 +295,7 @@ func (e *e2e) crash(t *testing.T, worker *procs.Proc) {
 	if len(dead) > 0 {
 		t.Errorf("%d imports were dead-lettered, the first: %s", len(dead), dead[0].Error)
 	}
-	waitFor(t, 10*time.Second, "an idle imports queue", func() bool {
+	testenv.WaitFor(t, "an idle imports queue", func() bool {
 		st, err := e.app.Stats(t.Context(), "imports")
 		return err == nil && st.Ready+st.Running+st.Scheduled == 0
 	})

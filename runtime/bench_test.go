@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantgen/tenantgen/internal/testenv"
 	"github.com/tenantgen/tenantgen/runtime"
 )
 
@@ -173,7 +174,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		stop := q.run(b)
 		// Let the worker start (it creates the stream), so that the timer
 		// sees a worker waiting for tasks, as in production.
-		waitFor(b, "worker to start", func() bool {
+		testenv.WaitFor(b, "worker to start", func() bool {
 			n, err := q.cfg.Redis.Exists(b.Context(), q.prefix+":{default}:s").Result()
 			return err == nil && n == 1
 		})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tenantgen/tenantgen/internal/testenv"
 	"github.com/tenantgen/tenantgen/runtime"
 )
 
@@ -78,7 +79,7 @@ func TestDeadTasksLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.run(t)
-	waitFor(t, "every task dead", func() bool { return b.stats(t, "default") == runtime.QueueStats{Dead: total} })
+	testenv.WaitFor(t, "every task dead", func() bool { return b.stats(t, "default") == runtime.QueueStats{Dead: total} })
 
 	for _, tc := range []struct {
 		name  string

@@ -159,7 +159,7 @@ func stuckReturnsNilWorker(url, prefix string, rdb *redis.Client, logger *slog.L
 	go func() { errc <- app.Run(ctx) }()
 	select {
 	case <-started:
-	case <-time.After(10 * time.Second):
+	case <-time.After(testenv.Timeout):
 		fmt.Fprintln(os.Stderr, "task never started")
 		return 3
 	}
@@ -172,17 +172,13 @@ func stuckReturnsNilWorker(url, prefix string, rdb *redis.Client, logger *slog.L
 	<-returned
 	// The late success is acknowledged right after the task returns: wait
 	// until the queue is empty, which a mishandled ack would crash before.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		st, err := app.Stats(context.Background(), "default")
-		if err == nil && st == (runtime.QueueStats{}) {
-			break
-		}
-		if time.Now().After(deadline) {
-			fmt.Fprintf(os.Stderr, "late success never acknowledged: %+v, %v\n", st, err)
-			return 5
-		}
-		time.Sleep(5 * time.Millisecond)
+	var st runtime.QueueStats
+	if !testenv.Eventually(func() bool {
+		st, err = app.Stats(context.Background(), "default")
+		return err == nil && st == (runtime.QueueStats{})
+	}) {
+		fmt.Fprintf(os.Stderr, "late success never acknowledged: %+v, %v\n", st, err)
+		return 5
 	}
 	fmt.Println("survived")
 	return 0
@@ -273,16 +269,17 @@ func startRun(t *testing.T, app *runtime.App) *runner {
 		}
 		select {
 		case <-r.errc:
-		case <-time.After(10 * time.Second):
-			t.Errorf("Run did not return within 10s of the end of the test; abandoning it")
+		case <-time.After(testenv.Timeout):
+			t.Errorf("Run did not return within %v of the end of the test; abandoning it", testenv.Timeout)
 		}
 	})
 	return r
 }
 
 // stop cancels Run's ctx and returns Run's error and how long it took to
-// return, failing the test if it takes longer than max.
-func (r *runner) stop(t *testing.T, max time.Duration) (time.Duration, error) {
+// return, failing the test if it does not return within testenv.Timeout,
+// which only a hang exceeds.
+func (r *runner) stop(t *testing.T) (time.Duration, error) {
 	t.Helper()
 	start := time.Now()
 	r.cancel()
@@ -290,39 +287,27 @@ func (r *runner) stop(t *testing.T, max time.Duration) (time.Duration, error) {
 	case err := <-r.errc:
 		r.errc <- err // for the cleanup
 		return time.Since(start), err
-	case <-time.After(max):
-		t.Fatalf("Run did not return within %v of its ctx being cancelled", max)
+	case <-time.After(testenv.Timeout):
+		t.Fatalf("Run did not return within %v of its ctx being cancelled", testenv.Timeout)
 		return 0, nil
 	}
 }
 
 // stopOrAbandon is stop for tests of hangs: when Run does not return
-// within max it fails the test, without stopping it, and leaves Run behind.
-func (r *runner) stopOrAbandon(t *testing.T, max time.Duration) error {
+// within testenv.Timeout it fails the test, without stopping it, and leaves
+// Run behind.
+func (r *runner) stopOrAbandon(t *testing.T) error {
 	t.Helper()
 	r.cancel()
 	select {
 	case err := <-r.errc:
 		r.errc <- err
 		return err
-	case <-time.After(max):
+	case <-time.After(testenv.Timeout):
 		r.abandoned.Store(true)
-		t.Errorf("Run did not return within %v of its ctx being cancelled; abandoning it", max)
+		t.Errorf("Run did not return within %v of its ctx being cancelled; abandoning it", testenv.Timeout)
 		return nil
 	}
-}
-
-// eventually polls cond until it holds, up to d, and reports whether it
-// did.
-func eventually(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return true
 }
 
 // openApp opens another App on b's prefix, with b's configuration changed

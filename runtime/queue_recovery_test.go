@@ -54,7 +54,7 @@ func TestQueueHandBackKeepsInterrupts(t *testing.T) {
 
 	r := startRun(t, b.app)
 	<-started
-	if _, err := r.stop(t, 10*time.Second); err != nil {
+	if _, err := r.stop(t); err != nil {
 		t.Fatalf("Run = %v, want nil: the task returned once cancelled", err)
 	}
 	entries, err = rdb.XRange(ctx, stream, "-", "+").Result()
@@ -94,7 +94,7 @@ func TestQueueReclaimDeadLettersEntriesWithoutEnvelope(t *testing.T) {
 	}
 
 	b.run(t)
-	waitFor(t, "the ghost's entry reclaimed", func() bool { return b.stats(t, "default").Running == 0 })
+	testenv.WaitFor(t, "the ghost's entry reclaimed", func() bool { return b.stats(t, "default").Running == 0 })
 	if got, want := b.stats(t, "default"), (runtime.QueueStats{Dead: 1}); got != want {
 		t.Fatalf("stats after the reclaim = %+v, want %+v", got, want)
 	}
@@ -158,7 +158,7 @@ func TestQueueStopKeepsConsumerWithPendingTasks(t *testing.T) {
 	}
 	r := startRun(t, b.app)
 	<-ran
-	if _, err := r.stop(t, 10*time.Second); err != nil {
+	if _, err := r.stop(t); err != nil {
 		t.Fatalf("Run = %v, want nil", err)
 	}
 	if failed.Load() == 0 {
@@ -173,10 +173,10 @@ func TestQueueStopKeepsConsumerWithPendingTasks(t *testing.T) {
 	startRun(t, other)
 	select {
 	case <-ran:
-	case <-time.After(15 * time.Second):
+	case <-time.After(testenv.Timeout):
 		t.Fatal("the unacknowledged task never ran again")
 	}
-	waitFor(t, "the queue empty", func() bool { return b.stats(t, "default") == runtime.QueueStats{} })
+	testenv.WaitFor(t, "the queue empty", func() bool { return b.stats(t, "default") == runtime.QueueStats{} })
 	if got := runs.Load(); got != 2 {
 		t.Errorf("the task ran %d times, want 2", got)
 	}

@@ -46,7 +46,7 @@ func TestQueueWorkerKilled(t *testing.T) {
 	// completions to be acknowledged, so that no completed task is still
 	// pending when the process dies (that window is documented).
 	var inFlight []string
-	waitFor(t, "8 blocked tasks in the subprocess, nothing else pending", func() bool {
+	testenv.WaitFor(t, "8 blocked tasks in the subprocess, nothing else pending", func() bool {
 		pipe := rdb.Pipeline()
 		blocked := pipe.SMembers(ctx, b.prefix+":blocked")
 		started := pipe.SCard(ctx, b.prefix+":started")
@@ -62,17 +62,17 @@ func TestQueueWorkerKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	if err := p.wait(t, 10*time.Second); err == nil {
+	if err := p.wait(t, testenv.Timeout); err == nil {
 		t.Fatal("the subprocess exited cleanly; it should have been killed")
 	}
 
 	b.reg.Register(local)
 	b.run(t)
-	waitFor(t, fmt.Sprintf("%d tasks done", n), func() bool {
+	testenv.WaitFor(t, fmt.Sprintf("%d tasks done", n), func() bool {
 		got, err := rdb.HLen(ctx, b.prefix+":done").Result()
 		return err == nil && got == n
 	})
-	waitFor(t, "queue empty", func() bool { return b.stats(t, "default") == runtime.QueueStats{} })
+	testenv.WaitFor(t, "queue empty", func() bool { return b.stats(t, "default") == runtime.QueueStats{} })
 
 	done, err := rdb.HGetAll(ctx, b.prefix+":done").Result()
 	if err != nil {
@@ -145,7 +145,7 @@ func TestQueueMaxInterrupts(t *testing.T) {
 	for i := range b.cfg.MaxInterrupts {
 		ghost := fmt.Sprintf("ghost-%d", i)
 		var msg redis.XMessage
-		waitFor(t, fmt.Sprintf("the victim to be readable for the %d. time", i+1), func() bool {
+		testenv.WaitFor(t, fmt.Sprintf("the victim to be readable for the %d. time", i+1), func() bool {
 			res, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "w", Consumer: ghost, Streams: []string{stream, ">"}, Count: 1, Block: -1}).Result()
 			if err != nil || len(res) == 0 || len(res[0].Messages) == 0 {
 				return false
@@ -162,13 +162,13 @@ func TestQueueMaxInterrupts(t *testing.T) {
 	}
 	// The last fake consumer is reclaimed too; the entry back on the stream
 	// carries the interrupt count that sends it to the dead letter set.
-	waitFor(t, "the last interruption to be counted", func() bool {
+	testenv.WaitFor(t, "the last interruption to be counted", func() bool {
 		msgs, err := rdb.XRange(ctx, stream, "-", "+").Result()
 		return err == nil && len(msgs) == 2 && fmt.Sprint(msgs[1].Values["i"]) == fmt.Sprint(b.cfg.MaxInterrupts)
 	})
 	close(releaseBlocker)
 	var dead []runtime.DeadTask
-	waitFor(t, "the victim in the dead letter set", func() bool {
+	testenv.WaitFor(t, "the victim in the dead letter set", func() bool {
 		dead, err = b.app.DeadTasks(ctx, "default", 10)
 		return err == nil && len(dead) == 1
 	})
@@ -178,7 +178,7 @@ func TestQueueMaxInterrupts(t *testing.T) {
 	if got := victimRuns.Load(); got != 0 {
 		t.Errorf("the victim ran %d times, want 0", got)
 	}
-	waitFor(t, "queue settled", func() bool {
+	testenv.WaitFor(t, "queue settled", func() bool {
 		st := b.stats(t, "default")
 		return st == runtime.QueueStats{Dead: 1}
 	})
@@ -228,7 +228,7 @@ func TestQueueTwoWorkersNoOverlap(t *testing.T) {
 		t.Fatal(err)
 	}
 	var total atomic.Int32
-	waitFor(t, "all tasks run and acknowledged", func() bool {
+	testenv.WaitFor(t, "all tasks run and acknowledged", func() bool {
 		total.Store(0)
 		for i := range runs {
 			total.Add(runs[i].Load())
@@ -290,10 +290,12 @@ func TestQueueShutdownWaitsForRunningTasks(t *testing.T) {
 	}
 	r.cancel()
 	close(shutdown)
-	took, err := r.stop(t, 20*time.Second)
+	took, err := r.stop(t)
 	if err != nil {
 		t.Errorf("Run = %v, want nil after a clean shutdown", err)
 	}
+	// The tasks finish 200ms after the stop; waiting out the grace takes
+	// 50 times as long, a margin no load closes.
 	if took >= b.cfg.ShutdownGrace {
 		t.Errorf("Run took %v to return; the tasks finished early, so it should not wait the grace (%v)", took, b.cfg.ShutdownGrace)
 	}
@@ -349,7 +351,7 @@ func TestQueueShutdownCancelsAfterGrace(t *testing.T) {
 	}
 	r := startRun(t, b.app)
 	<-started
-	took, err := r.stop(t, 10*time.Second)
+	took, err := r.stop(t)
 	if err != nil {
 		t.Errorf("Run = %v, want nil: the task returned once cancelled", err)
 	}
@@ -370,11 +372,11 @@ func TestQueueShutdownCancelsAfterGrace(t *testing.T) {
 			if c.attempt != want {
 				t.Errorf("run %d after restart: attempt %d, want %d (shutdown must not spend a retry)", i+1, c.attempt, want)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(testenv.Timeout):
 			t.Fatalf("run %d after restart never happened", i+1)
 		}
 	}
-	waitFor(t, "queue empty", func() bool { return b.stats(t, "default") == runtime.QueueStats{} })
+	testenv.WaitFor(t, "queue empty", func() bool { return b.stats(t, "default") == runtime.QueueStats{} })
 }
 
 // TestQueueShutdownTaskIgnoresCtx: when a task ignores its cancelled ctx for
@@ -395,7 +397,7 @@ func TestQueueShutdownTaskIgnoresCtx(t *testing.T) {
 	}
 	r := startRun(t, b.app)
 	<-started
-	took, err := r.stop(t, 10*time.Second)
+	took, err := r.stop(t)
 	if err == nil || !strings.Contains(err.Error(), "ignore their context") {
 		t.Errorf("Run = %v, want an error saying tasks ignore their context", err)
 	}
@@ -405,7 +407,7 @@ func TestQueueShutdownTaskIgnoresCtx(t *testing.T) {
 	// Clean up: the task returns, and is handed back to the queue.
 	close(release)
 	<-returned
-	waitFor(t, "the stuck task handed back", func() bool {
+	testenv.WaitFor(t, "the stuck task handed back", func() bool {
 		return b.stats(t, "default") == runtime.QueueStats{Ready: 1}
 	})
 }
@@ -416,7 +418,9 @@ func TestQueueShutdownStuckTaskSucceedsLate(t *testing.T) {
 	t.Parallel()
 	b := setupQueue(t, nil)
 	p := startSubprocess(t, "stuck-returns-nil", b.prefix)
-	if err := p.wait(t, 20*time.Second); err != nil {
+	// The subprocess itself waits up to testenv.Timeout twice: outlast it,
+	// so that its own report of what went wrong is what the test shows.
+	if err := p.wait(t, 3*testenv.Timeout); err != nil {
 		t.Errorf("the worker process failed when its stuck task returned nil after Run gave up: %v (its output follows)", err)
 	}
 }
@@ -459,22 +463,22 @@ func TestQueueLateSettleAfterReclaim(t *testing.T) {
 	}
 	runA := startRun(t, appA)
 	<-started
-	if _, err := runA.stop(t, 10*time.Second); err == nil {
+	if _, err := runA.stop(t); err == nil {
 		t.Fatal("Run of worker A returned nil with a task ignoring its ctx")
 	}
 
 	b.run(t) // worker B reclaims the task of A, which no longer heartbeats
-	waitFor(t, "worker B to complete the task", func() bool {
+	testenv.WaitFor(t, "worker B to complete the task", func() bool {
 		return completions.Load() == 1 && b.stats(t, "default") == runtime.QueueStats{}
 	})
 	close(release) // A's stuck run returns and is settled
 	<-returned
 	select {
 	case <-settled:
-	case <-time.After(10 * time.Second):
+	case <-time.After(testenv.Timeout):
 		t.Fatal("worker A never settled its stuck task")
 	}
-	waitFor(t, "queue empty", func() bool { return b.stats(t, "default") == runtime.QueueStats{} })
+	testenv.WaitFor(t, "queue empty", func() bool { return b.stats(t, "default") == runtime.QueueStats{} })
 	if got := completions.Load(); got != 1 {
 		t.Errorf("task completed %d times, want 1: worker A's late settle put back a task that worker B had already taken over and completed", got)
 	}
@@ -534,11 +538,11 @@ func TestQueuePoisonEntries(t *testing.T) {
 	}
 	select {
 	case <-done:
-	case <-time.After(15 * time.Second):
+	case <-time.After(testenv.Timeout):
 		t.Fatal("the task enqueued after the poison entries never ran")
 	}
 	var dead []runtime.DeadTask
-	waitFor(t, "3 dead tasks", func() bool {
+	testenv.WaitFor(t, "3 dead tasks", func() bool {
 		var err error
 		dead, err = b.app.DeadTasks(ctx, "default", 10)
 		return err == nil && len(dead) == 3
@@ -567,7 +571,7 @@ func TestQueuePoisonEntries(t *testing.T) {
 	if d := byID[runtime.TaskID(entries["version 99"])]; !strings.Contains(string(d.Args), `"v":99`) {
 		t.Errorf("dead version-99 entry keeps %q, want the raw envelope for inspection", d.Args)
 	}
-	waitFor(t, "queue settled", func() bool { return b.stats(t, "default") == runtime.QueueStats{Dead: 3} })
+	testenv.WaitFor(t, "queue settled", func() bool { return b.stats(t, "default") == runtime.QueueStats{Dead: 3} })
 	if err := stop(); err != nil {
 		t.Errorf("Run = %v, want nil", err)
 	}

@@ -81,18 +81,6 @@ func (b *queueBundle) run(t testing.TB) func() error {
 	return stop
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 type echoArgs struct {
 	N int `json:"n"`
 }
@@ -119,13 +107,13 @@ func TestQueueRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "100 tasks", func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) == 100 })
+	testenv.WaitFor(t, "100 tasks", func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) == 100 })
 	for i := range 100 {
 		if seen[i] != "acme" {
 			t.Errorf("task %d ran for tenant %q, want acme", i, seen[i])
 		}
 	}
-	waitFor(t, "queue empty", func() bool {
+	testenv.WaitFor(t, "queue empty", func() bool {
 		st, err := b.app.Stats(t.Context(), "default")
 		return err == nil && st == runtime.QueueStats{}
 	})
@@ -154,7 +142,7 @@ func TestQueueRetriesThenSucceeds(t *testing.T) {
 		if attempt != 3 {
 			t.Errorf("succeeded at attempt %d, want 3", attempt)
 		}
-	case <-time.After(15 * time.Second):
+	case <-time.After(testenv.Timeout):
 		t.Fatal("task never succeeded")
 	}
 }
@@ -184,7 +172,7 @@ func TestQueueDeadLetter(t *testing.T) {
 		}
 	}
 	var dead []runtime.DeadTask
-	waitFor(t, "3 dead tasks", func() bool {
+	testenv.WaitFor(t, "3 dead tasks", func() bool {
 		var err error
 		dead, err = b.app.DeadTasks(t.Context(), "default", 10)
 		return err == nil && len(dead) == 3
@@ -210,7 +198,7 @@ func TestQueueDeadLetter(t *testing.T) {
 	if err := b.app.RequeueDead(t.Context(), "default", byName["test.permanent"].ID); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "requeued task to run", func() bool { return permCalls.Load() == 2 })
+	testenv.WaitFor(t, "requeued task to run", func() bool { return permCalls.Load() == 2 })
 	if err := b.app.RequeueDead(t.Context(), "default", "no-such-task"); err == nil {
 		t.Error("RequeueDead of an unknown task succeeded")
 	}
@@ -247,7 +235,7 @@ func TestQueueBatch(t *testing.T) {
 		t.Fatalf("EnqueueMany returned %d distinct IDs, want %d", len(unique), n)
 	}
 	b.run(t)
-	waitFor(t, fmt.Sprintf("%d tasks", n), func() bool { return ran.Load() == n })
+	testenv.WaitFor(t, fmt.Sprintf("%d tasks", n), func() bool { return ran.Load() == n })
 }
 
 // TestQueueDefaultNoRetries: Config.DefaultRetries = NoRetries sends a
@@ -275,7 +263,7 @@ func TestQueueDefaultNoRetries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "2 dead tasks", func() bool {
+	testenv.WaitFor(t, "2 dead tasks", func() bool {
 		dead, err := b.app.DeadTasks(t.Context(), "default", 10)
 		return err == nil && len(dead) == 2
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tenantgen/tenantgen/internal/testenv"
 	"github.com/tenantgen/tenantgen/runtime"
 )
 
@@ -410,7 +411,7 @@ func TestSchedulerExactlyOnceAcrossFailover(t *testing.T) {
 	}
 	// The other scheduler takes over once the lease expires and enqueues
 	// tick 1 again: nothing new.
-	waitFor(t, "the second scheduler to lead", func() bool {
+	testenv.WaitFor(t, "the second scheduler to lead", func() bool {
 		tick(t, c)
 		return c.Leader()
 	})
@@ -457,7 +458,7 @@ func TestSchedulerDeposedLeader(t *testing.T) {
 	mod := func(c *runtime.SchedulerConfig) { c.Entries = entries }
 	a, c := b.scheduler(t, mod), b.scheduler(t, mod)
 	tick(t, a)
-	waitFor(t, "the lease to expire and the second scheduler to lead", func() bool {
+	testenv.WaitFor(t, "the lease to expire and the second scheduler to lead", func() bool {
 		tick(t, c)
 		return c.Leader()
 	})
@@ -607,12 +608,12 @@ func TestSchedulerInAppRun(t *testing.T) {
 	})
 	tb.run(t)
 	state := tb.prefix + ":{sched}:state"
-	waitFor(t, "the scheduler to see its entry", func() bool {
+	testenv.WaitFor(t, "the scheduler to see its entry", func() bool {
 		n, _ := tb.cfg.Redis.HLen(context.Background(), state).Result()
 		return n == 1
 	})
 	clock.Add(time.Minute)
-	waitFor(t, "each tenant's counter to reach 1", func() bool {
+	testenv.WaitFor(t, "each tenant's counter to reach 1", func() bool {
 		return tb.counter(t, "acme") == 1 && tb.counter(t, "globex") == 1
 	})
 }

@@ -161,7 +161,7 @@ func TestSignedTasks(t *testing.T) {
 	}
 	before := store.lookups.Load()
 	tb.run(t)
-	waitFor(t, "every task to run or die", func() bool {
+	testenv.WaitFor(t, "every task to run or die", func() bool {
 		st, err := tb.app.Stats(t.Context(), "default")
 		mu.Lock()
 		defer mu.Unlock()

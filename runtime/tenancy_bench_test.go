@@ -250,7 +250,7 @@ func TestTenantExecRoundTrips(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				waitFor(t, "the tasks", func() bool {
+				testenv.WaitFor(t, "the tasks", func() bool {
 					st, err := tb.app.Stats(t.Context(), "default")
 					if err == nil && st.Dead > 0 {
 						t.Fatalf("dead tasks: %v", tb.deadErrors(t))

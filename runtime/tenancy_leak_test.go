@@ -127,7 +127,7 @@ func onePool(t testing.TB, mode runtime.DBMode) func(*runtime.Config) {
 			go func() { pool.Close(); close(done) }()
 			select {
 			case <-done:
-			case <-time.After(10 * time.Second):
+			case <-time.After(testenv.Timeout):
 				t.Errorf("closing the pool: a connection was never given back")
 			}
 		})
@@ -233,7 +233,7 @@ func TestTenantNeverLeaksToPooledConnections(t *testing.T) {
 					if lc.dead != "" {
 						dead++
 					}
-					waitUntil(t, 20*time.Second, name+" to finish", func() bool {
+					testenv.WaitFor(t, name+" to finish", func() bool {
 						st, err := tb.app.Stats(t.Context(), "default")
 						return err == nil && ran.Load() > before && st == runtime.QueueStats{Dead: dead}
 					})
@@ -277,7 +277,7 @@ func TestTenantNeverLeaksToPooledConnections(t *testing.T) {
 							if diff := cmp.Diff(obs.want, got); diff != "" {
 								t.Errorf("%s: what %s saw (-want +got):\n%s", name, obs.task.Spec().Name, diff)
 							}
-						case <-time.After(15 * time.Second):
+						case <-time.After(testenv.Timeout):
 							t.Fatalf("%s: %s did not run", name, obs.task.Spec().Name)
 						}
 					}

@@ -175,7 +175,7 @@ func TestTenantTaskRunsInItsSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "3 tasks", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 3 })
+	testenv.WaitFor(t, "3 tasks", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 3 })
 	undeclared := `tenantgen: task "test.where" did not declare database "audit": add it to the dbs= option of its //tenant:task directive (declared: default, replica)`
 	want := map[string]seen{}
 	for _, id := range []string{"acme", "globex", "initech"} {
@@ -218,7 +218,7 @@ func TestPublicTaskCannotReachTenantTables(t *testing.T) {
 	var err error
 	select {
 	case err = <-errc:
-	case <-time.After(15 * time.Second):
+	case <-time.After(testenv.Timeout):
 		t.Fatal("the public task did not run")
 	}
 	var pgErr *pgconn.PgError
@@ -255,7 +255,7 @@ func TestRetriedTaskKeepsItsTenant(t *testing.T) {
 	if _, err := task.Enqueue(ctx, tb.app, runtime.NoArgs{}, runtime.ForTenant("acme")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the third attempt", func() bool { return tb.counter(t, "acme") == 1 })
+	testenv.WaitFor(t, "the third attempt", func() bool { return tb.counter(t, "acme") == 1 })
 	mu.Lock()
 	defer mu.Unlock()
 	if diff := cmp.Diff([]string{"acme#1", "acme#2", "acme#3"}, attempts); diff != "" {
@@ -289,9 +289,9 @@ func TestRefusedTenantsFailClosed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "acme's task", func() bool { return tb.counter(t, "acme") == 1 })
+	testenv.WaitFor(t, "acme's task", func() bool { return tb.counter(t, "acme") == 1 })
 	var dead map[string]string
-	waitFor(t, "4 dead tasks", func() bool { dead = tb.deadErrors(t); return len(dead) == 4 })
+	testenv.WaitFor(t, "4 dead tasks", func() bool { dead = tb.deadErrors(t); return len(dead) == 4 })
 	want := map[string]string{
 		"ghost":   `permanent: tenant "ghost" refused: unknown tenant (deleted, or never created)`,
 		"deleted": `permanent: tenant "deleted" refused: unknown tenant (deleted, or never created)`,
@@ -415,7 +415,7 @@ func TestEnqueueEachTenant(t *testing.T) {
 	}
 	tb.run(t)
 	for _, id := range []string{"acme", "globex", "initech"} {
-		waitFor(t, id+"'s task", func() bool { return tb.counter(t, id) == 1 })
+		testenv.WaitFor(t, id+"'s task", func() bool { return tb.counter(t, id) == 1 })
 	}
 }
 
@@ -435,7 +435,7 @@ func TestChildTaskKeepsTheTenant(t *testing.T) {
 	if _, err := parent.Enqueue(runtime.WithTenant(t.Context(), "globex"), tb.app, runtime.NoArgs{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "globex's child task", func() bool { return tb.counter(t, "globex") == 1 })
+	testenv.WaitFor(t, "globex's child task", func() bool { return tb.counter(t, "globex") == 1 })
 	if n := tb.counter(t, "acme"); n != 0 {
 		t.Errorf("acme's counter = %d, want 0", n)
 	}
@@ -471,7 +471,7 @@ func TestDBTransactionRollsBackFailedTasks(t *testing.T) {
 	if _, err := task.Enqueue(t.Context(), tb.app, runtime.NoArgs{}, runtime.ForTenant("acme")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the committed third attempt", func() bool { return tb.counter(t, "acme") == 1 })
+	testenv.WaitFor(t, "the committed third attempt", func() bool { return tb.counter(t, "acme") == 1 })
 	mu.Lock()
 	defer mu.Unlock()
 	// Each attempt saw the counter at 1: the failed ones rolled back.
@@ -524,7 +524,7 @@ func TestAppFromAndTenant(t *testing.T) {
 		if a != tb.app {
 			t.Errorf("AppFrom in a task = %p, want the worker's App %p", a, tb.app)
 		}
-	case <-time.After(15 * time.Second):
+	case <-time.After(testenv.Timeout):
 		t.Fatal("the task did not run")
 	}
 	if _, ok := runtime.AppFrom(ctx); ok {

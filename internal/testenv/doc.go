@@ -13,4 +13,9 @@
 // Each server is probed at most once per test binary and URL, with a short,
 // bounded deadline, so that many tests asking for the same server cost one
 // round trip.
+//
+// WaitFor and Eventually are the one way tests poll for a condition, with
+// one deadline, Timeout, generous enough for a loaded machine under -race.
+// Tests assert on causes (a counter, a state, a log line) rather than on
+// how long something took, which only a hang may bound.
 package testenv

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,12 +20,33 @@ func TestReachableReportsDeadServers(t *testing.T) {
 		{"redis", "redis://127.0.0.1:1/0", pingRedis},
 		{"postgres", "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable", pingPostgres},
 	} {
+		const timeout = 300 * time.Millisecond
+		// reachable is bounded by its timeout if every check it runs gets a
+		// ctx that ends by then. That is asserted on the ctx, not on the
+		// time taken, which a loaded machine can stretch.
 		start := time.Now()
-		if err := reachable(tc.kind, tc.url, 300*time.Millisecond, tc.check); err == nil {
+		var first time.Time // of the first check, which follows the ctx's creation
+		var unbounded []string
+		check := func(ctx context.Context, url string) error {
+			if first.IsZero() {
+				first = time.Now()
+			}
+			if dl, ok := ctx.Deadline(); !ok || dl.After(first.Add(timeout)) {
+				unbounded = append(unbounded, fmt.Sprintf("deadline set %v, %v after the first check", ok, dl.Sub(first)))
+			}
+			return tc.check(ctx, url)
+		}
+		if err := reachable(tc.kind, tc.url, timeout, check); err == nil {
 			t.Errorf("reachable(%q) = nil, want an error", tc.url)
 		}
-		if elapsed := time.Since(start); elapsed > 5*time.Second {
-			t.Errorf("reachable(%q) took %v, want it bounded by its timeout", tc.url, elapsed)
+		if len(unbounded) > 0 {
+			t.Errorf("reachable(%q) ran checks with a ctx that does not end within its %v timeout: %v", tc.url, timeout, unbounded)
+		}
+		// A check that ignored its ctx would still hang: a refused
+		// connection fails at once, so Timeout, 100 times the timeout, is
+		// exceeded only by a hang.
+		if elapsed := time.Since(start); elapsed > Timeout {
+			t.Errorf("reachable(%q) took %v, want it bounded by its %v timeout", tc.url, elapsed, timeout)
 		}
 	}
 }

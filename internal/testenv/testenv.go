@@ -29,8 +29,6 @@ const (
 
 	// probeTimeout bounds how long a server may take to answer its first probe.
 	probeTimeout = 5 * time.Second
-	// probeInterval is the pause between two attempts of a probe.
-	probeInterval = 100 * time.Millisecond
 )
 
 // probe remembers the outcome of checking one server URL.
@@ -62,29 +60,6 @@ func reachable(kind, url string, timeout time.Duration, check func(ctx context.C
 		p.err = poll(ctx, func() error { return check(ctx, url) })
 	})
 	return p.err
-}
-
-// poll calls f until it succeeds or ctx is done, pausing probeInterval
-// between attempts. On failure it returns the last error f gave before ctx
-// ran out, which says more than the deadline that cut the final attempt.
-func poll(ctx context.Context, f func() error) error {
-	ticker := time.NewTicker(probeInterval)
-	defer ticker.Stop()
-	var last error
-	for {
-		err := f()
-		if err == nil {
-			return nil
-		}
-		if last == nil || ctx.Err() == nil {
-			last = err
-		}
-		select {
-		case <-ctx.Done():
-			return last
-		case <-ticker.C:
-		}
-	}
 }
 
 // envOr returns the value of the environment variable key, or def when it is
