@@ -58,11 +58,12 @@ type Config struct {
 
 	// Tenants lists the tenants that entries of tenants run for: ready,
 	// not in the shared schema, and passing the user's filter, sorted by
-	// ID. It is called at most once per tick that succeeds in listing.
+	// ID. A tick calls it once, and again only after an error.
 	Tenants func(ctx context.Context) ([]Tenant, error)
 
-	// Enqueue enqueues tasks of e, at most Batch of them, in one
-	// round trip; a task whose ID was enqueued before counts as enqueued.
+	// Enqueue enqueues tasks of e, at most Batch of them, in one round
+	// trip; a task whose ID was enqueued before counts as enqueued. The
+	// engine reuses tasks once it returns.
 	Enqueue func(ctx context.Context, e *Entry, tasks []Task) error
 
 	// Tables, if set, is the database of the periodic tasks tables, read
@@ -71,12 +72,12 @@ type Config struct {
 	Lookup       Lookup
 	SharedSchema string
 
-	Batch    int           // tasks per Enqueue call
-	Spread   time.Duration // default spread of table rows; negative: none
-	Grace    time.Duration
-	Poll     time.Duration
-	LeaseTTL time.Duration
-	CatchUp  bool // run a missed tick once rather than skip it
+	Batch    int           // the most tasks of one Enqueue call
+	Spread   time.Duration // the spread of table rows; negative: none
+	Grace    time.Duration // how late a tick may run and not count as missed
+	Poll     time.Duration // how often Run ticks
+	LeaseTTL time.Duration // the lease's; with Grace and the spread, how long a tick's IDs stay unique
+	CatchUp  bool          // run a missed tick once rather than skip it
 	Now      func() time.Time
 	Log      *slog.Logger
 }
