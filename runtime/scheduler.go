@@ -177,6 +177,10 @@ func checkSchedule(cfg SchedulerConfig, reg *Registry, hasStore bool, hasDB func
 	if cfg.Tables && !hasDB(cfg.TablesDB) {
 		errs = append(errs, fmt.Errorf("reading the periodic tasks tables (Tables) needs database %q, which is not configured", cfg.TablesDB))
 	}
+	if cfg.Tables && !hasStore {
+		// The tables of tenant schemas are found through the tenants.
+		errs = append(errs, fmt.Errorf("reading the periodic tasks tables (Tables) needs a tenant store: %s", needStore))
+	}
 	decls := make([]schedule.Decl, 0, len(cfg.Entries))
 	for _, e := range cfg.Entries {
 		decls = append(decls, schedule.Decl(e))
