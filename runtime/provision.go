@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tenantgen/tenantgen/internal/names"
+	"github.com/tenantgen/tenantgen/internal/tenantdb"
 	"github.com/tenantgen/tenantgen/templates"
 )
 
@@ -169,7 +170,7 @@ func (a *App) applyMigration(ctx context.Context, p *pgxpool.Pool, schema string
 	if err != nil {
 		return err
 	}
-	begin := "begin; set local search_path to " + searchPath(schema, a.cfg.SharedSchema)
+	begin := "begin; set local search_path to " + tenantdb.SearchPath(schema, a.cfg.SharedSchema)
 	return pgx.BeginTxFunc(ctx, p, pgx.TxOptions{BeginQuery: begin}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtext($1))", "tenantgen/migrate/"+schema); err != nil {
 			return err
