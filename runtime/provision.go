@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/tenantgen/tenantgen/internal/names"
 	"github.com/tenantgen/tenantgen/internal/tenantdb"
@@ -240,7 +239,7 @@ func (a *App) invalidations() string { return a.cfg.Prefix + ":tenants" }
 // you.
 func (a *App) InvalidateTenant(ctx context.Context, id string) error {
 	if a.cache != nil {
-		a.cache.invalidate(id)
+		a.cache.Invalidate(id)
 	}
 	if err := a.rdb.Publish(ctx, a.invalidations(), id).Err(); err != nil {
 		return fmt.Errorf("tenantgen: invalidate tenant %q: %w", id, err)
@@ -251,42 +250,5 @@ func (a *App) InvalidateTenant(ctx context.Context, id string) error {
 // watchTenants subscribes the cache to tenant invalidations until the
 // returned function is called.
 func (a *App) watchTenants(ctx context.Context) (func(), error) {
-	ps := a.rdb.Subscribe(ctx, a.invalidations())
-	if _, err := ps.Receive(ctx); err != nil {
-		ps.Close()
-		return nil, fmt.Errorf("tenantgen: subscribe to tenant changes: %w", err)
-	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			msg, err := ps.Receive(context.Background())
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			switch m := msg.(type) {
-			case *redis.Subscription:
-				// Subscribed again after a lost connection: changes may
-				// have been missed meanwhile.
-				a.cache.invalidate()
-			case *redis.Message:
-				a.cache.invalidate(m.Payload)
-			}
-			if err != nil {
-				select {
-				case <-stop:
-					return
-				case <-time.After(time.Second): // Redis is away; the client reconnects
-				}
-			}
-		}
-	}()
-	return func() {
-		close(stop)
-		ps.Close()
-		<-done
-	}, nil
+	return a.cache.Watch(ctx, a.rdb, a.invalidations())
 }

@@ -122,7 +122,7 @@ func (a *App) Tenant(ctx context.Context, id string) (*Tenant, error) {
 	if a.cache == nil {
 		return nil, errors.New("tenantgen: App.Tenant needs a tenant store: " + needStore)
 	}
-	return a.cache.get(ctx, id, a.cfg.TenantCache)
+	return a.cache.Get(ctx, id, a.cfg.TenantCache)
 }
 
 // resolve returns the tenant of job, checked, or a permanent error.
@@ -148,7 +148,7 @@ func (a *App) resolve(ctx context.Context, job *Job) (*Tenant, error) {
 	case NoCache:
 		ttl = 0
 	}
-	t, err := a.cache.get(ctx, job.Tenant, ttl)
+	t, err := a.cache.Get(ctx, job.Tenant, ttl)
 	var te *TenantError
 	switch {
 	case errors.Is(err, ErrUnknownTenant):
