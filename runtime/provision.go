@@ -5,20 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
 
+	"github.com/tenantgen/tenantgen/internal/migrate"
 	"github.com/tenantgen/tenantgen/internal/names"
+	"github.com/tenantgen/tenantgen/internal/tenantdb"
 	"github.com/tenantgen/tenantgen/templates"
 )
-
-// migrationsTable records, in each tenant schema, the migration files
-// applied to it.
-const migrationsTable = "tenantgen_migrations"
 
 // CreateTenantsTable creates the tenants table of the default store
 // (templates/001_tenants.sql) in the shared schema of the Config.TenantsDB
@@ -139,60 +134,8 @@ func (a *App) migrate(ctx context.Context, schema string, migrations fs.FS) erro
 	if err != nil {
 		return err
 	}
-	files, err := fs.Glob(migrations, "*.sql")
-	if err != nil {
-		return err
-	}
-	slices.Sort(files)
-	ident := pgx.Identifier{schema}.Sanitize()
-	// Citus cannot create a schema and its tables in one statement: the
-	// schema comes first, on its own.
-	if _, err := p.Exec(ctx, "create schema if not exists "+ident); err != nil {
-		return fmt.Errorf("create schema %q: %w", schema, err)
-	}
-	if _, err := p.Exec(ctx, "create table if not exists "+ident+"."+migrationsTable+" (name text primary key, applied_at timestamptz not null default now())"); err != nil {
-		return fmt.Errorf("create %s.%s: %w", schema, migrationsTable, err)
-	}
-	for _, name := range files {
-		if err := a.applyMigration(ctx, p, schema, migrations, name); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// applyMigration applies one file to schema unless it was applied, in one
-// transaction that also records it. Concurrent calls for one schema
-// serialize on an advisory lock.
-func (a *App) applyMigration(ctx context.Context, p *pgxpool.Pool, schema string, migrations fs.FS, name string) error {
-	sql, err := fs.ReadFile(migrations, name)
-	if err != nil {
-		return err
-	}
-	begin := "begin; set local search_path to " + searchPath(schema, a.cfg.SharedSchema)
-	return pgx.BeginTxFunc(ctx, p, pgx.TxOptions{BeginQuery: begin}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtext($1))", "tenantgen/migrate/"+schema); err != nil {
-			return err
-		}
-		var applied bool
-		q := "select exists (select 1 from " + pgx.Identifier{schema, migrationsTable}.Sanitize() + " where name = $1)"
-		if err := tx.QueryRow(ctx, q, name).Scan(&applied); err != nil {
-			return err
-		}
-		if applied {
-			return nil
-		}
-		// No arguments: pgx sends the file with the simple protocol, which
-		// runs several statements.
-		if _, err := tx.Exec(ctx, string(sql)); err != nil {
-			return fmt.Errorf("migration %s in schema %q: %w", name, schema, err)
-		}
-		if _, err := tx.Exec(ctx, "insert into "+pgx.Identifier{schema, migrationsTable}.Sanitize()+" (name) values ($1)", name); err != nil {
-			return err
-		}
-		a.cfg.Logger.Info("migration applied", "schema", schema, "file", name)
-		return nil
-	})
+	m := migrate.Migrator{DB: p, Logger: a.cfg.Logger}
+	return m.Apply(ctx, schema, tenantdb.SearchPath(schema, a.cfg.SharedSchema), migrations)
 }
 
 // UpdateTenant saves t (its name, attributes or ready flag) and drops it
@@ -239,7 +182,7 @@ func (a *App) invalidations() string { return a.cfg.Prefix + ":tenants" }
 // you.
 func (a *App) InvalidateTenant(ctx context.Context, id string) error {
 	if a.cache != nil {
-		a.cache.invalidate(id)
+		a.cache.Invalidate(id)
 	}
 	if err := a.rdb.Publish(ctx, a.invalidations(), id).Err(); err != nil {
 		return fmt.Errorf("tenantgen: invalidate tenant %q: %w", id, err)
@@ -250,42 +193,5 @@ func (a *App) InvalidateTenant(ctx context.Context, id string) error {
 // watchTenants subscribes the cache to tenant invalidations until the
 // returned function is called.
 func (a *App) watchTenants(ctx context.Context) (func(), error) {
-	ps := a.rdb.Subscribe(ctx, a.invalidations())
-	if _, err := ps.Receive(ctx); err != nil {
-		ps.Close()
-		return nil, fmt.Errorf("tenantgen: subscribe to tenant changes: %w", err)
-	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			msg, err := ps.Receive(context.Background())
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			switch m := msg.(type) {
-			case *redis.Subscription:
-				// Subscribed again after a lost connection: changes may
-				// have been missed meanwhile.
-				a.cache.invalidate()
-			case *redis.Message:
-				a.cache.invalidate(m.Payload)
-			}
-			if err != nil {
-				select {
-				case <-stop:
-					return
-				case <-time.After(time.Second): // Redis is away; the client reconnects
-				}
-			}
-		}
-	}()
-	return func() {
-		close(stop)
-		ps.Close()
-		<-done
-	}, nil
+	return a.cache.Watch(ctx, a.rdb, a.invalidations())
 }

@@ -87,22 +87,22 @@ func (s *TableStore) Tenant(ctx context.Context, id string) (*Tenant, error) {
 }
 
 // tenantsByID looks the tenants of ids up in one query, for the worker's
-// cache (see tenantCache.loadBatched).
-func (s *TableStore) tenantsByID(ctx context.Context, ids []string) (map[string]lookup, error) {
+// cache, which batches its misses with it (see newTenantCache).
+func (s *TableStore) tenantsByID(ctx context.Context, ids []string) (map[string]tenantLookup, error) {
 	rows, err := s.pool.Query(ctx, s.some, ids)
 	if err != nil {
 		return nil, fmt.Errorf("tenantgen: look up %d tenants: %w", len(ids), err)
 	}
-	res := make(map[string]lookup, len(ids))
+	res := make(map[string]tenantLookup, len(ids))
 	for rows.Next() {
 		t, exists, err := scanTenant(rows)
 		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("tenantgen: look up %d tenants: %w", len(ids), err)
 		}
-		res[t.ID] = lookup{tenant: t}
+		res[t.ID] = tenantLookup{Value: t}
 		if !exists {
-			res[t.ID] = lookup{err: missingSchema(t)}
+			res[t.ID] = tenantLookup{Err: missingSchema(t)}
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -110,7 +110,7 @@ func (s *TableStore) tenantsByID(ctx context.Context, ids []string) (map[string]
 	}
 	for _, id := range ids {
 		if _, ok := res[id]; !ok {
-			res[id] = lookup{err: fmt.Errorf("%w %q", ErrUnknownTenant, id)}
+			res[id] = tenantLookup{Err: fmt.Errorf("%w %q", ErrUnknownTenant, id)}
 		}
 	}
 	return res, nil

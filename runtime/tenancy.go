@@ -4,48 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tenantgen/tenantgen/internal/names"
+	"github.com/tenantgen/tenantgen/internal/tenantdb"
 )
 
-// openDatabases opens the pools of cfg.Databases and collects them with
-// cfg.Pools.
+// openDatabases opens the pools of cfg.Databases, collects them with
+// cfg.Pools, and sets up the tenant store and its cache.
 func (a *App) openDatabases(ctx context.Context) error {
-	a.pools = make(map[string]*pgxpool.Pool, len(a.cfg.Databases)+len(a.cfg.Pools))
-	for alias, p := range a.cfg.Pools {
-		a.pools[alias] = p
+	ps, err := tenantdb.Open(ctx, tenantdb.PoolConfig{
+		URLs:         a.cfg.Databases,
+		Given:        a.cfg.Pools,
+		MinConns:     a.cfg.Concurrency,
+		SharedSchema: a.cfg.SharedSchema,
+	})
+	if err != nil {
+		return err
 	}
-	for alias, url := range a.cfg.Databases {
-		pc, err := pgxpool.ParseConfig(url)
-		if err != nil {
-			return fmt.Errorf("tenantgen: database %q: invalid URL: %w", alias, err)
-		}
-		if !strings.Contains(url, "pool_max_conns") {
-			pc.MaxConns = max(pc.MaxConns, int32(a.cfg.Concurrency))
-		}
-		// Code that uses the pool without a task sees only the shared
-		// schema, whatever the server's default search_path.
-		if _, ok := pc.ConnConfig.RuntimeParams["search_path"]; !ok {
-			pc.ConnConfig.RuntimeParams["search_path"] = searchPath("", a.cfg.SharedSchema)
-		}
-		p, err := pgxpool.NewWithConfig(ctx, pc)
-		if err != nil {
-			return fmt.Errorf("tenantgen: database %q: %w", alias, err)
-		}
-		a.pools[alias] = p
-		a.ownPools = append(a.ownPools, p)
-		if err := p.Ping(ctx); err != nil {
-			return fmt.Errorf("tenantgen: connect to database %q: %w (is PostgreSQL running? check Config.Databases)", alias, err)
-		}
-	}
-	a.execModes = make(map[string]pgx.QueryExecMode, len(a.pools))
-	for alias, p := range a.pools {
-		a.execModes[alias] = p.Config().ConnConfig.DefaultQueryExecMode
-	}
+	a.pools, a.ownPools, a.execModes = ps.All, ps.Owned, ps.ExecModes
 	a.tenants = a.cfg.Tenants
 	if p := a.pools[a.cfg.TenantsDB]; a.tenants == nil && p != nil {
 		a.tenants = NewTableStore(p, a.cfg.TenantTable)
@@ -84,33 +62,36 @@ func (a *App) Pool(alias string) (*pgxpool.Pool, bool) {
 // databases in tests, with tenanttest.Middleware(app.Tenancy).
 func (a *App) Tenancy(next Handler) Handler {
 	return HandlerFunc(func(ctx context.Context, job *Job) (err error) {
-		s := &scope{task: job.Name, declared: a.cfg.dbsOf(job.Spec), pools: a.pools}
+		var tenant *Tenant
 		if !job.Spec.Public {
-			if s.tenant, err = a.resolve(ctx, job); err != nil {
+			if tenant, err = a.resolve(ctx, job); err != nil {
 				return err
 			}
 		}
-		if s.tenant == nil && job.Tenant != "" {
+		if tenant == nil && job.Tenant != "" {
 			// Only a public task gets here with a tenant: it stays
 			// without one.
 			return Permanent(fmt.Errorf("public task %q was enqueued for tenant %q; public tasks run without a tenant", job.Name, job.Tenant))
 		}
 		schema := ""
-		if s.tenant != nil {
-			schema = s.tenant.Schema
-			ctx = WithTenant(ctx, s.tenant.ID)
+		if tenant != nil {
+			schema = tenant.Schema
+			ctx = WithTenant(ctx, tenant.ID)
 		}
-		path := searchPath(schema, a.cfg.SharedSchema)
-		s.dbs = make([]*TenantDB, len(s.declared))
-		for i, alias := range s.declared {
-			s.dbs[i] = &TenantDB{alias: alias, pool: a.pools[alias], path: path, mode: a.cfg.DBMode, execMode: a.execModes[alias]}
-		}
+		s := newScope(tenant, tenantdb.NewScope(tenantdb.ScopeConfig{
+			Task:      job.Name,
+			Declared:  a.cfg.dbsOf(job.Spec),
+			Path:      tenantdb.SearchPath(schema, a.cfg.SharedSchema),
+			PerTask:   a.cfg.DBMode == DBTransaction,
+			Pools:     a.pools,
+			ExecModes: a.execModes,
+		}))
 		ctx = context.WithValue(context.WithValue(ctx, scopeKey{}, s), appKey{}, a)
 		ok := false
 		defer func() {
 			// Runs on panic too: the transaction of DBTransaction rolls
 			// back and every connection goes back clean.
-			if ferr := s.finish(ok); ferr != nil && err == nil {
+			if ferr := s.dbs.Finish(ok); ferr != nil && err == nil {
 				err = ferr
 			}
 		}()
@@ -141,7 +122,7 @@ func (a *App) Tenant(ctx context.Context, id string) (*Tenant, error) {
 	if a.cache == nil {
 		return nil, errors.New("tenantgen: App.Tenant needs a tenant store: " + needStore)
 	}
-	return a.cache.get(ctx, id, a.cfg.TenantCache)
+	return a.cache.Get(ctx, id, a.cfg.TenantCache)
 }
 
 // resolve returns the tenant of job, checked, or a permanent error.
@@ -167,7 +148,7 @@ func (a *App) resolve(ctx context.Context, job *Job) (*Tenant, error) {
 	case NoCache:
 		ttl = 0
 	}
-	t, err := a.cache.get(ctx, job.Tenant, ttl)
+	t, err := a.cache.Get(ctx, job.Tenant, ttl)
 	var te *TenantError
 	switch {
 	case errors.Is(err, ErrUnknownTenant):

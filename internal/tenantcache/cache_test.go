@@ -1,4 +1,4 @@
-package runtime
+package tenantcache
 
 import (
 	"context"
@@ -8,21 +8,34 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
-// countingStore is a TenantStore over a map that counts lookups and can
-// hold them until released. It stands in for the tenants table so that
-// the cache's own logic is tested; the table store is tested against
-// PostgreSQL in tenancy_test.go.
+// record stands in for the runtime's Tenant: the cache knows nothing of
+// what it holds.
+type record struct {
+	ID     string
+	Schema string
+	Ready  bool
+}
+
+// errUnknown stands in for the runtime's errUnknown.
+var errUnknown = errors.New("unknown tenant")
+
+// countingStore is a store of records over a map that counts lookups and
+// can hold them until released. It stands in for the tenants table so
+// that the cache's own logic is tested; the table store is tested against
+// PostgreSQL in runtime/tenancy_test.go.
 type countingStore struct {
 	mu      sync.Mutex
-	tenants map[string]Tenant
+	tenants map[string]record
 	lookups atomic.Int64
 	hold    chan struct{} // if set, lookups wait for it to close
 	started chan struct{} // if set, receives once per lookup
 }
 
-func (s *countingStore) Tenant(ctx context.Context, id string) (*Tenant, error) {
+func (s *countingStore) lookup(ctx context.Context, id string) (*record, error) {
 	s.lookups.Add(1)
 	if s.started != nil {
 		s.started <- struct{}{}
@@ -34,14 +47,12 @@ func (s *countingStore) Tenant(ctx context.Context, id string) (*Tenant, error) 
 	defer s.mu.Unlock()
 	t, ok := s.tenants[id]
 	if !ok {
-		return nil, fmt.Errorf("%w %q", ErrUnknownTenant, id)
+		return nil, fmt.Errorf("%w %q", errUnknown, id)
 	}
 	return &t, nil
 }
 
-func (s *countingStore) Tenants(context.Context) ([]*Tenant, error) { return nil, nil }
-
-func (s *countingStore) set(t Tenant) {
+func (s *countingStore) set(t record) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tenants[t.ID] = t
@@ -57,11 +68,11 @@ func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 
 func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
-func newTestCache(t *testing.T) (*tenantCache, *countingStore, *fakeClock) {
+func newTestCache(t *testing.T) (*Cache[record], *countingStore, *fakeClock) {
 	t.Helper()
-	store := &countingStore{tenants: map[string]Tenant{"acme": {ID: "acme", Schema: "acme", Ready: true}}}
+	store := &countingStore{tenants: map[string]record{"acme": {ID: "acme", Schema: "acme", Ready: true}}}
 	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
-	c := newTenantCache(store, time.Second)
+	c := New(Config[record]{Lookup: store.lookup, Unknown: errUnknown, NegativeTTL: time.Second})
 	c.now = clock.Now
 	return c, store, clock
 }
@@ -70,30 +81,30 @@ func TestCacheTTL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c, store, clock := newTestCache(t)
-	first, err := c.get(ctx, "acme", 30*time.Second)
+	first, err := c.Get(ctx, "acme", 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(29 * time.Second)
-	again, _ := c.get(ctx, "acme", 30*time.Second)
+	again, _ := c.Get(ctx, "acme", 30*time.Second)
 	if again != first {
 		t.Error("within the TTL, the cache returned a different object")
 	}
 	// A reader with a shorter TTL than the entry's age looks up afresh,
 	// and its fresh record serves the longer-TTL reader from then on.
-	short, _ := c.get(ctx, "acme", 10*time.Second)
+	short, _ := c.Get(ctx, "acme", 10*time.Second)
 	if short == first {
 		t.Error("a reader with a 10s TTL got a 29s old entry")
 	}
 	clock.Advance(2 * time.Second)
-	if got, _ := c.get(ctx, "acme", 30*time.Second); got != short {
+	if got, _ := c.Get(ctx, "acme", 30*time.Second); got != short {
 		t.Error("the 30s reader did not get the entry refreshed by the 10s reader")
 	}
 	clock.Advance(31 * time.Second)
-	if got, _ := c.get(ctx, "acme", 30*time.Second); got == short {
+	if got, _ := c.Get(ctx, "acme", 30*time.Second); got == short {
 		t.Error("after the TTL, the cache returned the old object")
 	}
-	if got, _ := c.get(ctx, "acme", 0); got == nil {
+	if got, _ := c.Get(ctx, "acme", 0); got == nil {
 		t.Error("no tenant with TTL 0")
 	}
 	if n := store.lookups.Load(); n != 4 {
@@ -106,8 +117,8 @@ func TestCacheNegative(t *testing.T) {
 	ctx := context.Background()
 	c, store, clock := newTestCache(t)
 	for range 3 {
-		if _, err := c.get(ctx, "ghost", time.Hour); !errors.Is(err, ErrUnknownTenant) {
-			t.Fatalf("get(ghost) = %v, want ErrUnknownTenant", err)
+		if _, err := c.Get(ctx, "ghost", time.Hour); !errors.Is(err, errUnknown) {
+			t.Fatalf("get(ghost) = %v, want errUnknown", err)
 		}
 	}
 	if n := store.lookups.Load(); n != 1 {
@@ -115,9 +126,9 @@ func TestCacheNegative(t *testing.T) {
 	}
 	// Remembered for UnknownTenantCache (1s), not the reader's hour: a
 	// tenant created meanwhile is found soon.
-	store.set(Tenant{ID: "ghost", Schema: "ghost", Ready: true})
+	store.set(record{ID: "ghost", Schema: "ghost", Ready: true})
 	clock.Advance(time.Second)
-	if _, err := c.get(ctx, "ghost", time.Hour); err != nil {
+	if _, err := c.Get(ctx, "ghost", time.Hour); err != nil {
 		t.Errorf("a second later: %v, want the new tenant", err)
 	}
 }
@@ -129,10 +140,10 @@ func TestCacheSharesConcurrentMisses(t *testing.T) {
 	store.started = make(chan struct{}, 100)
 	const readers = 20
 	var wg sync.WaitGroup
-	results := make([]*Tenant, readers)
+	results := make([]*record, readers)
 	for i := range readers {
 		wg.Go(func() {
-			results[i], _ = c.get(context.Background(), "acme", 0)
+			results[i], _ = c.Get(context.Background(), "acme", 0)
 		})
 	}
 	<-store.started // one lookup is in flight
@@ -159,17 +170,17 @@ func TestCacheInvalidate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c, store, _ := newTestCache(t)
-	first, _ := c.get(ctx, "acme", time.Hour)
-	store.set(Tenant{ID: "acme", Schema: "acme", Ready: false})
-	if got, _ := c.get(ctx, "acme", time.Hour); got != first {
+	first, _ := c.Get(ctx, "acme", time.Hour)
+	store.set(record{ID: "acme", Schema: "acme", Ready: false})
+	if got, _ := c.Get(ctx, "acme", time.Hour); got != first {
 		t.Fatal("the cache did not serve its entry")
 	}
-	c.invalidate("acme")
-	if got, _ := c.get(ctx, "acme", time.Hour); got.Ready {
+	c.Invalidate("acme")
+	if got, _ := c.Get(ctx, "acme", time.Hour); got.Ready {
 		t.Error("after invalidate, the cache still served the old record")
 	}
-	c.invalidate()
-	if got, _ := c.get(ctx, "acme", time.Hour); got == first {
+	c.Invalidate()
+	if got, _ := c.Get(ctx, "acme", time.Hour); got == first {
 		t.Error("after invalidating everything, the cache served an old record")
 	}
 }
@@ -184,22 +195,22 @@ func TestCacheInvalidateDuringLookup(t *testing.T) {
 	store.started = make(chan struct{}, 1)
 	done := make(chan struct{})
 	go func() {
-		c.get(ctx, "acme", time.Hour)
+		c.Get(ctx, "acme", time.Hour)
 		close(done)
 	}()
 	<-store.started
-	c.invalidate("acme")
+	c.Invalidate("acme")
 	close(store.hold)
 	<-done
 	store.hold, store.started = nil, nil
 	before := store.lookups.Load()
-	c.get(ctx, "acme", time.Hour)
+	c.Get(ctx, "acme", time.Hour)
 	if store.lookups.Load() != before+1 {
 		t.Error("the result of a lookup overtaken by an invalidation was cached")
 	}
 }
 
-// batchingStore is a tenantBatcher over a countingStore that records the
+// batchingStore is a LookupMany over a countingStore that records the
 // size of each batch and can hold batches until released.
 type batchingStore struct {
 	*countingStore
@@ -209,7 +220,7 @@ type batchingStore struct {
 	started chan struct{}
 }
 
-func (s *batchingStore) tenantsByID(ctx context.Context, ids []string) (map[string]lookup, error) {
+func (s *batchingStore) tenantsByID(ctx context.Context, ids []string) (map[string]Result[record], error) {
 	s.mu.Lock()
 	s.batches = append(s.batches, len(ids))
 	s.mu.Unlock()
@@ -219,10 +230,10 @@ func (s *batchingStore) tenantsByID(ctx context.Context, ids []string) (map[stri
 	if s.hold != nil {
 		<-s.hold
 	}
-	res := make(map[string]lookup)
+	res := make(map[string]Result[record])
 	for _, id := range ids {
-		t, err := s.countingStore.Tenant(ctx, id)
-		res[id] = lookup{t, err}
+		t, err := s.countingStore.lookup(ctx, id)
+		res[id] = Result[record]{t, err}
 	}
 	return res, nil
 }
@@ -231,15 +242,15 @@ func TestCacheBatchesMisses(t *testing.T) {
 	t.Parallel()
 	c, store, _ := newTestCache(t)
 	for i := range 30 {
-		store.set(Tenant{ID: fmt.Sprint("t", i), Schema: fmt.Sprint("s", i), Ready: true})
+		store.set(record{ID: fmt.Sprint("t", i), Schema: fmt.Sprint("s", i), Ready: true})
 	}
 	bs := &batchingStore{countingStore: store, hold: make(chan struct{}), started: make(chan struct{}, 10)}
-	c.batcher = bs
+	c.lookupMany = bs.tenantsByID
 	ctx := context.Background()
 
 	// The first miss goes out alone, at once.
 	first := make(chan error, 1)
-	go func() { _, err := c.get(ctx, "t0", 0); first <- err }()
+	go func() { _, err := c.Get(ctx, "t0", 0); first <- err }()
 	<-bs.started
 	// While it is in flight, the misses of t0 again, of t1 to t29 and of
 	// an unknown tenant gather: t0 joins the batch in flight, the others
@@ -247,13 +258,13 @@ func TestCacheBatchesMisses(t *testing.T) {
 	const readers = 32
 	var wg sync.WaitGroup
 	errs := make([]error, readers)
-	got := make([]*Tenant, readers)
+	got := make([]*record, readers)
 	for i := range readers {
 		id := fmt.Sprint("t", max(i-1, 0)%30)
 		if i == readers-1 {
 			id = "ghost"
 		}
-		wg.Go(func() { got[i], errs[i] = c.get(ctx, id, 0) })
+		wg.Go(func() { got[i], errs[i] = c.Get(ctx, id, 0) })
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for c.waiting.Load() < readers+1 {
@@ -272,12 +283,12 @@ func TestCacheBatchesMisses(t *testing.T) {
 			t.Errorf("reader %d: %v, %v", i, got[i], errs[i])
 		}
 	}
-	if !errors.Is(errs[readers-1], ErrUnknownTenant) {
-		t.Errorf("ghost: %v, want ErrUnknownTenant", errs[readers-1])
+	if !errors.Is(errs[readers-1], errUnknown) {
+		t.Errorf("ghost: %v, want errUnknown", errs[readers-1])
 	}
 	bs.mu.Lock()
 	defer bs.mu.Unlock()
-	if want := []int{1, 30}; fmt.Sprint(bs.batches) != fmt.Sprint(want) {
-		t.Errorf("batch sizes = %v, want %v", bs.batches, want)
+	if diff := cmp.Diff([]int{1, 30}, bs.batches); diff != "" {
+		t.Errorf("batch sizes (-want +got):\n%s", diff)
 	}
 }
