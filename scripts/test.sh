@@ -16,13 +16,12 @@
 #      its own), failing if that changed or created any file that git would
 #      see (the generated files committed are stale);
 #   2. go vet ./...;
-#   3. staticcheck, at the version pinned below;
-#   4. go build ./... and go vet ./... in bench/, which has no tests;
+#   3. staticcheck ./..., the version go.mod pins as a tool (go tool
+#      staticcheck: built from the module cache, no network needed);
+#   4. in bench/, which has no tests: go build ./..., go vet ./... and the
+#      same staticcheck;
 #   5. go test -race -count=1 ./...
 set -euo pipefail
-
-# staticcheck 2026.2.2; works with Go 1.26.
-STATICCHECK_VERSION=v0.8.2
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -69,11 +68,15 @@ fi
 step "go vet ./..."
 go vet ./...
 
-step "staticcheck ./... (honnef.co/go/tools $STATICCHECK_VERSION)"
-go run "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" ./...
+step "go tool staticcheck ./..."
+go tool staticcheck ./...
 
-step "bench/: go build ./... && go vet ./..."
-(cd bench && go build ./... && go vet ./...)
+# bench/ has its own go.mod, without the tool: run the root module's
+# staticcheck binary there (go tool -n prints its path, building it if
+# needed).
+step "bench/: go build ./... && go vet ./... && staticcheck ./..."
+staticcheck="$(go tool -n staticcheck)"
+(cd bench && go build ./... && go vet ./... && "$staticcheck" ./...)
 
 step "go test -race -count=1${*:+ $*} ./..."
 go test -race -count=1 "$@" ./...
