@@ -12,15 +12,16 @@
 # documents the TENANTGEN_* environment knobs), makes sure Go is available,
 # and then runs these steps from the repository root, stopping at the first
 # one that fails:
-#   1. go generate ./..., failing if that changed or created any file that
-#      git would see (the generated files committed are stale);
+#   1. go generate ./..., in the repository root and in bench/ (a module of
+#      its own), failing if that changed or created any file that git would
+#      see (the generated files committed are stale);
 #   2. go vet ./...;
-#   3. staticcheck, at the version pinned below;
-#   4. go test -race -count=1 ./...
+#   3. staticcheck ./..., the version go.mod pins as a tool (go tool
+#      staticcheck: built from the module cache, no network needed);
+#   4. in bench/, which has no tests: go build ./..., go vet ./... and the
+#      same staticcheck;
+#   5. go test -race -count=1 ./...
 set -euo pipefail
-
-# staticcheck 2026.2.2; works with Go 1.26.
-STATICCHECK_VERSION=v0.8.2
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -42,27 +43,40 @@ worktree_tree() {
 	rm -f "$index"
 }
 
-step "go generate ./..."
+# generate: regenerate every generated file of both modules.
+generate() {
+	go generate ./...
+	(cd bench && go generate ./...)
+}
+
+step "go generate ./... (and in bench/)"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	before="$(worktree_tree)"
-	go generate ./...
+	generate
 	after="$(worktree_tree)"
 	if [[ $before != "$after" ]]; then
 		git --no-pager diff --stat "$before" "$after"
 		git --no-pager diff "$before" "$after"
-		echo "generated files are stale: run go generate ./... and commit" >&2
+		echo "generated files are stale: run go generate ./... (in bench/ too) and commit" >&2
 		exit 1
 	fi
 else
-	go generate ./...
+	generate
 	echo "(not in a git work tree: skipped the check for stale generated files)"
 fi
 
 step "go vet ./..."
 go vet ./...
 
-step "staticcheck ./... (honnef.co/go/tools $STATICCHECK_VERSION)"
-go run "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" ./...
+step "go tool staticcheck ./..."
+go tool staticcheck ./...
+
+# bench/ has its own go.mod, without the tool: run the root module's
+# staticcheck binary there (go tool -n prints its path, building it if
+# needed).
+step "bench/: go build ./... && go vet ./... && staticcheck ./..."
+staticcheck="$(go tool -n staticcheck)"
+(cd bench && go build ./... && go vet ./... && "$staticcheck" ./...)
 
 step "go test -race -count=1${*:+ $*} ./..."
 go test -race -count=1 "$@" ./...

@@ -11,9 +11,19 @@ import (
 	"github.com/tenantgen/tenantgen/runtime"
 )
 
+// The names of the package's tasks. Each queued task carries its name, by
+// which a worker finds the function to run.
+const (
+	// NoopTaskName is the name stored with each queued Noop task.
+	NoopTaskName = "github.com/tenantgen/tenantgen/bench/tasks.Noop"
+
+	// TouchTaskName is the name stored with each queued Touch task.
+	TouchTaskName = "github.com/tenantgen/tenantgen/bench/tasks.Touch"
+)
+
 // noopTask is the task declared by Noop in tasks.go.
 var noopTask = runtime.NewTask[probe.Args](runtime.TaskSpec{
-	Name:    "github.com/tenantgen/tenantgen/bench/tasks.Noop",
+	Name:    NoopTaskName,
 	Retries: 3,
 	Public:  true,
 }, Noop)
@@ -26,7 +36,7 @@ func EnqueueNoop(ctx context.Context, e runtime.Enqueuer, a probe.Args, opts ...
 
 // touchTask is the task declared by Touch in tasks.go.
 var touchTask = runtime.NewTask[probe.Args](runtime.TaskSpec{
-	Name:    "github.com/tenantgen/tenantgen/bench/tasks.Touch",
+	Name:    TouchTaskName,
 	Retries: 3,
 	Cache:   30 * time.Second,
 	DBs:     []string{"default"},

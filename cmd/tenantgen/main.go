@@ -135,7 +135,8 @@ func usage(fs *flag.FlagSet) {
 	fmt.Fprint(w, `usage: tenantgen [flags] [packages]
 
 Tenantgen writes tenant_tasks.gen.go in each package with //tenant:task
-functions: a typed Enqueue function per task and a RegisterTasks function.
+functions: a typed Enqueue function and a TaskName constant per task, and a
+RegisterTasks function.
 
 A task function has the form
 

@@ -35,6 +35,18 @@ func TestScript(t *testing.T) {
 		return strings.TrimSpace(string(out))
 	}
 	cache, modcache, gopath := goEnv("GOCACHE"), goEnv("GOMODCACHE"), goEnv("GOPATH")
+	// The scripts run offline, so the module cache must already hold what
+	// their modules need: every module that tenantgen's packages import,
+	// even those this test binary does not (pgx, go-redis), and the go.mod
+	// file of every module in the graph, which a module requiring only
+	// tenantgen makes the go command load but tenantgen's own tidy go.mod
+	// never does. go mod download fetches both, through the caller's proxy
+	// settings; with a warm cache it is a no-op.
+	download := exec.Command("go", "mod", "download")
+	download.Dir = root
+	if out, err := download.CombinedOutput(); err != nil {
+		t.Fatalf("go mod download in %s: %v\n%s", root, err, out)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,

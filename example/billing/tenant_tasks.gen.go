@@ -10,9 +10,37 @@ import (
 	"github.com/tenantgen/tenantgen/runtime"
 )
 
+// The names of the package's tasks. Each queued task carries its name, by
+// which a worker finds the function to run.
+const (
+	// SendInvoiceTaskName is the name stored with each queued SendInvoice task.
+	SendInvoiceTaskName = "github.com/tenantgen/tenantgen/example/billing.SendInvoice"
+
+	// ChargeCardTaskName is the name stored with each queued ChargeCard task.
+	ChargeCardTaskName = "github.com/tenantgen/tenantgen/example/billing.ChargeCard"
+
+	// RecordUsageTaskName is the name stored with each queued RecordUsage task.
+	RecordUsageTaskName = "github.com/tenantgen/tenantgen/example/billing.RecordUsage"
+
+	// SyncLedgerTaskName is the name stored with each queued SyncLedger task.
+	SyncLedgerTaskName = "billing.sync_ledger"
+
+	// ImportCustomerTaskName is the name stored with each queued ImportCustomer task.
+	ImportCustomerTaskName = "github.com/tenantgen/tenantgen/example/billing.ImportCustomer"
+
+	// RefreshRatesTaskName is the name stored with each queued RefreshRates task.
+	RefreshRatesTaskName = "github.com/tenantgen/tenantgen/example/billing.RefreshRates"
+
+	// DispatchDigestsTaskName is the name stored with each queued DispatchDigests task.
+	DispatchDigestsTaskName = "github.com/tenantgen/tenantgen/example/billing.DispatchDigests"
+
+	// SendDigestTaskName is the name stored with each queued SendDigest task.
+	SendDigestTaskName = "github.com/tenantgen/tenantgen/example/billing.SendDigest"
+)
+
 // sendInvoiceTask is the task declared by SendInvoice in billing.go.
 var sendInvoiceTask = runtime.NewTask[InvoiceArgs](runtime.TaskSpec{
-	Name:    "github.com/tenantgen/tenantgen/example/billing.SendInvoice",
+	Name:    SendInvoiceTaskName,
 	Queue:   "billing",
 	Retries: 5,
 	Timeout: 2 * time.Minute,
@@ -28,7 +56,7 @@ func EnqueueSendInvoice(ctx context.Context, e runtime.Enqueuer, args InvoiceArg
 
 // chargeCardTask is the task declared by ChargeCard in billing.go.
 var chargeCardTask = runtime.NewTask(runtime.TaskSpec{
-	Name:    "github.com/tenantgen/tenantgen/example/billing.ChargeCard",
+	Name:    ChargeCardTaskName,
 	Queue:   "billing",
 	Retries: 3,
 	Unique:  time.Hour,
@@ -62,7 +90,7 @@ func (p *chargeCardParams) UnmarshalJSON(data []byte) error {
 
 // recordUsageTask is the task declared by RecordUsage in billing.go.
 var recordUsageTask = runtime.NewTask(runtime.TaskSpec{
-	Name: "github.com/tenantgen/tenantgen/example/billing.RecordUsage",
+	Name: RecordUsageTaskName,
 }, func(ctx context.Context, p recordUsageParams) error {
 	return RecordUsage(ctx, p.customerID, p.metric, p.quantity, p.at)
 })
@@ -95,7 +123,7 @@ func (p *recordUsageParams) UnmarshalJSON(data []byte) error {
 
 // syncLedgerTask is the task declared by SyncLedger in billing.go.
 var syncLedgerTask = runtime.NewTask(runtime.TaskSpec{
-	Name:    "billing.sync_ledger",
+	Name:    SyncLedgerTaskName,
 	Retries: 3,
 	Timeout: 10 * time.Second,
 }, func(ctx context.Context, _ runtime.NoArgs) error {
@@ -110,7 +138,7 @@ func EnqueueSyncLedger(ctx context.Context, e runtime.Enqueuer, opts ...runtime.
 
 // importCustomerTask is the task declared by ImportCustomer in billing.go.
 var importCustomerTask = runtime.NewTask[Customer](runtime.TaskSpec{
-	Name:    "github.com/tenantgen/tenantgen/example/billing.ImportCustomer",
+	Name:    ImportCustomerTaskName,
 	Queue:   "imports",
 	Retries: 5,
 	Timeout: time.Minute,
@@ -124,7 +152,7 @@ func EnqueueImportCustomer(ctx context.Context, e runtime.Enqueuer, c Customer, 
 
 // refreshRatesTask is the task declared by RefreshRates in billing.go.
 var refreshRatesTask = runtime.NewTask(runtime.TaskSpec{
-	Name:    "github.com/tenantgen/tenantgen/example/billing.RefreshRates",
+	Name:    RefreshRatesTaskName,
 	Timeout: 30 * time.Second,
 	Public:  true,
 	Cron:    "@daily",
@@ -140,7 +168,7 @@ func EnqueueRefreshRates(ctx context.Context, e runtime.Enqueuer, opts ...runtim
 
 // dispatchDigestsTask is the task declared by DispatchDigests in billing.go.
 var dispatchDigestsTask = runtime.NewTask(runtime.TaskSpec{
-	Name:    "github.com/tenantgen/tenantgen/example/billing.DispatchDigests",
+	Name:    DispatchDigestsTaskName,
 	Timeout: 5 * time.Minute,
 	Public:  true,
 }, func(ctx context.Context, p dispatchDigestsParams) error {
@@ -172,7 +200,7 @@ func (p *dispatchDigestsParams) UnmarshalJSON(data []byte) error {
 
 // sendDigestTask is the task declared by SendDigest in billing.go.
 var sendDigestTask = runtime.NewTask(runtime.TaskSpec{
-	Name:   "github.com/tenantgen/tenantgen/example/billing.SendDigest",
+	Name:   SendDigestTaskName,
 	Unique: 24 * time.Hour,
 }, func(ctx context.Context, p sendDigestParams) error {
 	return SendDigest(ctx, p.period)

@@ -25,6 +25,7 @@ func Render(pkg *scan.Package) ([]byte, error) {
 	g.f.HeaderComment(scan.Header)
 	g.f.HeaderComment("// If this file does not compile, a //tenant:task function changed: run go generate.")
 	g.imports()
+	g.names()
 	for _, t := range pkg.Tasks {
 		g.task(t)
 	}
@@ -109,6 +110,32 @@ func packagesOf(t types.Type, paths map[string]string) {
 		packagesOf(t.Key(), paths)
 		packagesOf(t.Elem(), paths)
 	}
+}
+
+// names emits the constants that hold the task names: one declaration for a
+// single task, else one block.
+func (g *generator) names() {
+	doc := func(t *scan.Task) string {
+		return fmt.Sprintf("%s is the name stored with each queued %s task.", t.NameConst(), t.Func)
+	}
+	if len(g.pkg.Tasks) == 1 {
+		t := g.pkg.Tasks[0]
+		g.f.Comment(doc(t))
+		g.f.Const().Id(t.NameConst()).Op("=").Lit(t.Name)
+		g.f.Line()
+		return
+	}
+	var defs []jen.Code
+	for i, t := range g.pkg.Tasks {
+		if i > 0 {
+			defs = append(defs, jen.Line())
+		}
+		defs = append(defs, jen.Comment(doc(t)), jen.Id(t.NameConst()).Op("=").Lit(t.Name))
+	}
+	g.f.Comment("The names of the package's tasks. Each queued task carries its name, by")
+	g.f.Comment("which a worker finds the function to run.")
+	g.f.Const().Defs(defs...)
+	g.f.Line()
 }
 
 // task emits the definition and Enqueue function of t, and the type carrying
@@ -213,7 +240,7 @@ func (g *generator) spec(t *scan.Task) []jen.Code {
 	field := func(name string, value jen.Code) {
 		fields = append(fields, jen.Line().Id(name).Op(":").Add(value))
 	}
-	field("Name", jen.Lit(t.Name))
+	field("Name", jen.Id(t.NameConst()))
 	if o.Queue != "" {
 		field("Queue", jen.Lit(o.Queue))
 	}

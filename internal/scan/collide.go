@@ -16,7 +16,7 @@ func (s *scanner) collisions(pkg *Package) {
 	var kept []*Task
 	for _, t := range pkg.Tasks {
 		clash := false
-		for _, id := range []string{t.StubName(), t.VarName(), t.ParamsType()} {
+		for _, id := range []string{t.NameConst(), t.StubName(), t.VarName(), t.ParamsType()} {
 			if id == "" {
 				continue
 			}

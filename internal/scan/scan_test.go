@@ -10,27 +10,27 @@ import (
 func TestGeneratedNames(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		fn                          string
-		params                      int
-		isStruct                    bool
-		wantStub, wantVar, wantType string
+		fn                                     string
+		params                                 int
+		isStruct                               bool
+		wantConst, wantStub, wantVar, wantType string
 	}{
-		{"SendInvoice", 1, true, "EnqueueSendInvoice", "sendInvoiceTask", ""},
-		{"ChargeCard", 2, false, "EnqueueChargeCard", "chargeCardTask", "chargeCardParams"},
-		{"Ping", 0, false, "EnqueuePing", "pingTask", ""},
-		{"cleanUp", 1, false, "enqueueCleanUp", "cleanUpTask", "cleanUpParams"},
-		{"URLFetch", 1, false, "EnqueueURLFetch", "urlFetchTask", "urlFetchParams"},
-		{"ID", 0, false, "EnqueueID", "idTask", ""},
-		{"HTTP2Probe", 0, false, "EnqueueHTTP2Probe", "http2ProbeTask", ""},
-		{"A", 0, false, "EnqueueA", "aTask", ""},
-		{"_private", 0, false, "enqueue_private", "_privateTask", ""},
+		{"SendInvoice", 1, true, "SendInvoiceTaskName", "EnqueueSendInvoice", "sendInvoiceTask", ""},
+		{"ChargeCard", 2, false, "ChargeCardTaskName", "EnqueueChargeCard", "chargeCardTask", "chargeCardParams"},
+		{"Ping", 0, false, "PingTaskName", "EnqueuePing", "pingTask", ""},
+		{"cleanUp", 1, false, "cleanUpTaskName", "enqueueCleanUp", "cleanUpTask", "cleanUpParams"},
+		{"URLFetch", 1, false, "URLFetchTaskName", "EnqueueURLFetch", "urlFetchTask", "urlFetchParams"},
+		{"ID", 0, false, "IDTaskName", "EnqueueID", "idTask", ""},
+		{"HTTP2Probe", 0, false, "HTTP2ProbeTaskName", "EnqueueHTTP2Probe", "http2ProbeTask", ""},
+		{"A", 0, false, "ATaskName", "EnqueueA", "aTask", ""},
+		{"_private", 0, false, "_privateTaskName", "enqueue_private", "_privateTask", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fn, func(t *testing.T) {
 			t.Parallel()
 			task := &Task{Func: tt.fn, Params: make([]Param, tt.params), Struct: tt.isStruct}
-			got := []string{task.StubName(), task.VarName(), task.ParamsType()}
-			want := []string{tt.wantStub, tt.wantVar, tt.wantType}
+			got := []string{task.NameConst(), task.StubName(), task.VarName(), task.ParamsType()}
+			want := []string{tt.wantConst, tt.wantStub, tt.wantVar, tt.wantType}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("names of %s (-want +got):\n%s", tt.fn, diff)
 			}

@@ -233,6 +233,11 @@ func (t *Task) StubName() string {
 	return "enqueue" + strings.ToUpper(t.Func[:1]) + t.Func[1:]
 }
 
+// NameConst returns the name of the generated constant holding t's task
+// name, <Func>TaskName: exported when the task function is, as its Enqueue
+// function is.
+func (t *Task) NameConst() string { return t.Func + "TaskName" }
+
 // VarName returns the name of the generated variable holding t's definition.
 func (t *Task) VarName() string { return lowerInitial(t.Func) + "Task" }
 

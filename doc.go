@@ -2,8 +2,8 @@
 // (cmd/tenantgen) and a runtime (package runtime) for background tasks in
 // multi-tenant applications that keep one PostgreSQL schema per tenant.
 //
-// This file holds the module's go:generate directive: go generate ./...
-// regenerates every generated file in the repository.
+// go generate ./... regenerates every generated file in the module. Each
+// package with tasks carries its own //go:generate line, as an application's
+// package would (example/billing/generate.go), so go generate visits each
+// of them once.
 package tenantgen
-
-//go:generate go run ./cmd/tenantgen ./example/...
