@@ -51,39 +51,30 @@ func (a *App) runner() *runner {
 	return &runner{reg: a.cfg.Registry, handler: a.Tenancy(h)}
 }
 
-// Job returns the attempt of the task of env, read from queue. A task
+// Prepare returns the *Job of the task of env, read from queue. A task
 // that is not registered fails, and is retried: during a rolling deploy
 // another worker may know it.
-func (r *runner) Job(env *queue.Envelope, q string) (queue.Job, error) {
+func (r *runner) Prepare(env *queue.Envelope, q string) (queue.Job, error) {
 	def, ok := r.reg.Lookup(env.Name)
 	if !ok {
 		return nil, fmt.Errorf("task %q is not registered with this worker: add it to Config.Registry (generated RegisterTasks)", env.Name)
 	}
-	return &attempt{
-		job: Job{
-			ID: TaskID(env.ID), Name: env.Name, Tenant: env.Tenant, Queue: q, Attempt: env.Attempt + 1,
-			Args: env.Args, Headers: env.Headers, EnqueuedAt: env.EnqueuedAt(), Spec: def.Spec(), def: def,
-		},
-		handler: r.handler,
+	return &Job{
+		ID: TaskID(env.ID), Name: env.Name, Tenant: env.Tenant, Queue: q, Attempt: env.Attempt + 1,
+		Args: env.Args, Headers: env.Headers, EnqueuedAt: env.EnqueuedAt(), Spec: def.Spec(), def: def,
 	}, nil
 }
 
-// attempt is a Job with the handler chain that runs it, allocated as one.
-type attempt struct {
-	job     Job
-	handler Handler
-}
-
-// Run runs the job through the middleware and the task, turning a panic
-// into a *PanicError.
-func (a *attempt) Run(ctx context.Context) (err error) {
-	job := &a.job
+// Run runs the *Job that Prepare returned through the middleware and the
+// task, turning a panic into a *PanicError.
+func (r *runner) Run(ctx context.Context, j queue.Job) (err error) {
+	job := j.(*Job)
 	defer func() {
 		if v := recover(); v != nil {
 			err = &PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
-	return a.handler.Handle(jobctx.With(ctx, job), job)
+	return r.handler.Handle(jobctx.With(ctx, job), job)
 }
 
 // runJob is the innermost handler: it decodes the arguments and calls the

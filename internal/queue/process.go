@@ -41,7 +41,7 @@ func (w *Worker) process(d *delivery) {
 		w.settle(d, env, "dead", msg)
 		return
 	}
-	job, err := w.runner.Job(env, d.queue)
+	job, err := w.runner.Prepare(env, d.queue)
 	if err != nil {
 		w.fail(d, env, err, w.taskLog(d, env))
 		return
@@ -79,7 +79,7 @@ func (w *Worker) taskLog(d *delivery, env *Envelope) *slog.Logger {
 func (w *Worker) call(job Job, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(w.taskCtx, timeout)
 	defer cancel()
-	return job.Run(ctx)
+	return w.runner.Run(ctx, job)
 }
 
 // fail settles a failed attempt: a retry after a backoff, or the dead letter

@@ -24,24 +24,27 @@ const blockTimeout = 500 * time.Millisecond
 // slot of it frees.
 const cappedBlockTimeout = 10 * time.Millisecond
 
-// Runner turns the envelopes that a Worker delivers into jobs. Package
-// runtime implements it with its Registry and handler chain.
+// Runner runs the tasks that a Worker delivers. Package runtime implements
+// it with its Registry and handler chain. The job goes from Prepare to Run
+// as an opaque value, so that an attempt costs the Runner one allocation of
+// its own job type and nothing more.
 type Runner interface {
-	// Job returns the job that runs one attempt of the task of env, read
-	// from queue, or the error of a task that this worker cannot run at
-	// all, such as one whose name is not registered: the attempt then
-	// fails without running, and is retried.
-	Job(env *Envelope, queue string) (Job, error)
+	// Prepare returns the job of one attempt of the task of env, read from
+	// queue, or the error of a task that this worker cannot run at all,
+	// such as one whose name is not registered: the attempt then fails
+	// without running, and is retried.
+	Prepare(env *Envelope, queue string) (Job, error)
+
+	// Run runs job, which Prepare returned. ctx ends at the attempt's
+	// timeout, or when shutdown stops waiting for it. A panic must come
+	// back as an error that records its value and stack: the worker stores
+	// err.Error() as the task's error.
+	Run(ctx context.Context, job Job) error
 }
 
-// Job is one attempt of a task, ready to run.
-type Job interface {
-	// Run runs the attempt. ctx ends at the attempt's timeout, or when
-	// shutdown stops waiting for it. A panic must come back as an error
-	// that records its value and stack: the worker stores err.Error() as
-	// the task's error.
-	Run(ctx context.Context) error
-}
+// Job is one attempt of a task as a Runner prepared it. The Worker only
+// hands it back to the Runner's Run.
+type Job any
 
 // delivery is a stream entry delivered to this worker.
 type delivery struct {
