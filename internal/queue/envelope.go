@@ -63,7 +63,7 @@ func decodeEnvelope(s string) (*Envelope, error) {
 		e, ok = decodeEnvelopeFast(s)
 	}
 	if !ok {
-		// Not in the shape this runtime writes: let encoding/json decode
+		// Not in the shape this engine writes: let encoding/json decode
 		// it, or say why it cannot.
 		e = new(Envelope)
 		if err := json.Unmarshal([]byte(s), e); err != nil {

@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	goruntime "runtime"
+	"runtime"
 	"slices"
 	"strconv"
 	"time"
@@ -36,7 +36,7 @@ func (w *Worker) fetch(ctx context.Context) {
 		// lets running handlers free slots (short tasks finishing), take
 		// them, to read for them all at once.
 		for n < w.cfg.Concurrency {
-			goruntime.Gosched()
+			runtime.Gosched()
 			got := w.take(w.cfg.Concurrency - n)
 			if got == 0 {
 				break
