@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tenantgen/tenantgen/internal/jobctx"
+	"github.com/tenantgen/tenantgen/internal/queue"
 )
 
 // Job is a task as a worker runs it: one attempt of one enqueued task.
@@ -50,23 +51,10 @@ func JobFrom(ctx context.Context) (*Job, bool) {
 
 // Permanent wraps err so that the task fails without further retries and
 // goes to the dead letter set.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &permanentError{err}
-}
-
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return "permanent: " + e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
+func Permanent(err error) error { return queue.Permanent(err) }
 
 // IsPermanent reports whether err was marked with Permanent.
-func IsPermanent(err error) bool {
-	var p *permanentError
-	return errors.As(err, &p)
-}
+func IsPermanent(err error) bool { return queue.IsPermanent(err) }
 
 // PanicError is the error of a task whose function panicked.
 type PanicError struct {

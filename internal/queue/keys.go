@@ -1,4 +1,4 @@
-package runtime
+package queue
 
 import (
 	"crypto/sha256"

@@ -1,4 +1,4 @@
-package runtime
+package queue
 
 import (
 	"bytes"
@@ -9,9 +9,9 @@ import (
 
 // signedEnvelope returns the envelope that the signature tests change one
 // field of at a time.
-func signedEnvelope() *envelope {
-	return &envelope{
-		Version:  envelopeVersion,
+func signedEnvelope() *Envelope {
+	return &Envelope{
+		Version:  EnvelopeVersion,
 		ID:       "ID1",
 		Name:     "app.task",
 		Tenant:   "acme",
@@ -30,36 +30,36 @@ func TestSignatureCoversSignedFields(t *testing.T) {
 	base := signature(secret, signedEnvelope())
 	for _, tt := range []struct {
 		name   string
-		change func(e *envelope)
+		change func(e *Envelope)
 		signed bool // the change must change the signature
 	}{
-		{"ID", func(e *envelope) { e.ID = "ID2" }, true},
-		{"task name", func(e *envelope) { e.Name = "app.other" }, true},
-		{"tenant", func(e *envelope) { e.Tenant = "globex" }, true},
-		{"tenant removed", func(e *envelope) { e.Tenant = "" }, true},
-		{"queue", func(e *envelope) { e.Queue = "billing" }, true},
-		{"args", func(e *envelope) { e.Args = json.RawMessage(`{"n":2}`) }, true},
-		{"args spacing", func(e *envelope) { e.Args = json.RawMessage(`{"n": 1}`) }, true},
-		{"enqueue time", func(e *envelope) { e.Enqueued++ }, true},
-		{"retries", func(e *envelope) { e.Retries = 1000 }, true},
-		{"timeout", func(e *envelope) { e.Timeout = 1 }, true},
-		{"header value", func(e *envelope) { e.Headers["traceparent"] = "00-abd" }, true},
-		{"header key", func(e *envelope) { e.Headers = map[string]string{"tracepareNt": "00-abc"} }, true},
-		{"header added", func(e *envelope) { e.Headers["tenant"] = "globex" }, true},
-		{"headers removed", func(e *envelope) { e.Headers = nil }, true},
+		{"ID", func(e *Envelope) { e.ID = "ID2" }, true},
+		{"task name", func(e *Envelope) { e.Name = "app.other" }, true},
+		{"tenant", func(e *Envelope) { e.Tenant = "globex" }, true},
+		{"tenant removed", func(e *Envelope) { e.Tenant = "" }, true},
+		{"queue", func(e *Envelope) { e.Queue = "billing" }, true},
+		{"args", func(e *Envelope) { e.Args = json.RawMessage(`{"n":2}`) }, true},
+		{"args spacing", func(e *Envelope) { e.Args = json.RawMessage(`{"n": 1}`) }, true},
+		{"enqueue time", func(e *Envelope) { e.Enqueued++ }, true},
+		{"retries", func(e *Envelope) { e.Retries = 1000 }, true},
+		{"timeout", func(e *Envelope) { e.Timeout = 1 }, true},
+		{"header value", func(e *Envelope) { e.Headers["traceparent"] = "00-abd" }, true},
+		{"header key", func(e *Envelope) { e.Headers = map[string]string{"tracepareNt": "00-abc"} }, true},
+		{"header added", func(e *Envelope) { e.Headers["tenant"] = "globex" }, true},
+		{"headers removed", func(e *Envelope) { e.Headers = nil }, true},
 		// Length prefixes: moving bytes across a field boundary is a change.
-		{"byte moved from task name to tenant", func(e *envelope) { e.Name, e.Tenant = "app.tas", "kacme" }, true},
-		{"byte moved from tenant to queue", func(e *envelope) { e.Tenant, e.Queue = "acm", "edefault" }, true},
-		{"byte moved from header key to value", func(e *envelope) { e.Headers = map[string]string{"tracepar": "ent00-abc"} }, true},
-		{"header turned into two", func(e *envelope) { e.Headers = map[string]string{"trace": "", "parent": "00-abc"} }, true},
+		{"byte moved from task name to tenant", func(e *Envelope) { e.Name, e.Tenant = "app.tas", "kacme" }, true},
+		{"byte moved from tenant to queue", func(e *Envelope) { e.Tenant, e.Queue = "acm", "edefault" }, true},
+		{"byte moved from header key to value", func(e *Envelope) { e.Headers = map[string]string{"tracepar": "ent00-abc"} }, true},
+		{"header turned into two", func(e *Envelope) { e.Headers = map[string]string{"trace": "", "parent": "00-abc"} }, true},
 		// Left out on purpose: workers and RequeueDead change them.
-		{"attempt", func(e *envelope) { e.Attempt = 2 }, false},
-		{"version", func(e *envelope) { e.Version = 2 }, false},
-		{"error", func(e *envelope) { e.Error = "boom" }, false},
-		{"deadline", func(e *envelope) { e.Deadline = 1800000000000 }, false},
+		{"attempt", func(e *Envelope) { e.Attempt = 2 }, false},
+		{"version", func(e *Envelope) { e.Version = 2 }, false},
+		{"error", func(e *Envelope) { e.Error = "boom" }, false},
+		{"deadline", func(e *Envelope) { e.Deadline = 1800000000000 }, false},
 		// The signature does not sign itself.
-		{"key ID", func(e *envelope) { e.KeyID = "k9" }, false},
-		{"signature", func(e *envelope) { e.Sig = "forged" }, false},
+		{"key ID", func(e *Envelope) { e.KeyID = "k9" }, false},
+		{"signature", func(e *Envelope) { e.Sig = "forged" }, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -97,43 +97,43 @@ func TestSignerVerify(t *testing.T) {
 	worker := newSigner([]SigningKey{current, old})
 	for _, tt := range []struct {
 		name string
-		make func() *envelope
+		make func() *Envelope
 		want string // in the error; "" for none
 	}{
-		{"signed with the current key", func() *envelope {
+		{"signed with the current key", func() *Envelope {
 			e := signedEnvelope()
 			worker.sign(e)
 			return e
 		}, ""},
-		{"signed with the old key", func() *envelope {
+		{"signed with the old key", func() *Envelope {
 			e := signedEnvelope()
 			newSigner([]SigningKey{old}).sign(e)
 			return e
 		}, ""},
-		{"retried: attempt and error changed", func() *envelope {
+		{"retried: attempt and error changed", func() *Envelope {
 			e := signedEnvelope()
 			worker.sign(e)
 			e.Attempt, e.Error = 1, "boom"
 			return e
 		}, ""},
 		{"unsigned", signedEnvelope, "tenantgen: task signature missing"},
-		{"unknown key", func() *envelope {
+		{"unknown key", func() *Envelope {
 			e := signedEnvelope()
 			newSigner([]SigningKey{{ID: "k9", Secret: current.Secret}}).sign(e)
 			return e
 		}, `signature made with unknown key "k9"`},
-		{"another secret under the key's ID", func() *envelope {
+		{"another secret under the key's ID", func() *Envelope {
 			e := signedEnvelope()
 			newSigner([]SigningKey{{ID: "k2", Secret: bytes.Repeat([]byte("x"), 32)}}).sign(e)
 			return e
 		}, `signature does not match: the task was altered or signed with another secret for key "k2"`},
-		{"tenant changed after signing", func() *envelope {
+		{"tenant changed after signing", func() *Envelope {
 			e := signedEnvelope()
 			worker.sign(e)
 			e.Tenant = "globex"
 			return e
 		}, "does not match"},
-		{"old key's signature relabelled as the current key", func() *envelope {
+		{"old key's signature relabelled as the current key", func() *Envelope {
 			e := signedEnvelope()
 			newSigner([]SigningKey{old}).sign(e)
 			e.KeyID = current.ID

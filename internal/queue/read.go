@@ -1,4 +1,4 @@
-package runtime
+package queue
 
 import (
 	"context"
@@ -8,85 +8,76 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// This file holds the fetcher's reads that depend on the kind of client:
-// blocking reads that shutdown cuts short, and reads that stay within one
-// hash slot per command on Redis Cluster.
-
-// blocker runs blocking reads on a connection of its own, so that they can
-// be cut short: when a read's ctx is cancelled, CLIENT UNBLOCK, sent on
-// another connection, ends the read at once as if it had timed out. Without
-// it an idle worker would notice shutdown only when its read timed out. A
-// blocker serves one read at a time.
-type blocker struct {
-	node func(context.Context) (*redis.Client, error) // the server to read from
-
-	client *redis.Client // the server of conn
-	conn   *redis.Conn   // nil before the first read and after an error
-	id     int64         // the CLIENT ID of conn
-}
-
-// read runs the blocking XREADGROUP args. It returns ctx's error without
-// reading if ctx is done, and redis.Nil if the read timed out or ctx was
-// cancelled while it waited.
-func (b *blocker) read(ctx context.Context, args *redis.XReadGroupArgs) ([]redis.XStream, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+// read acknowledges the tasks finished so far and reads up to count tasks
+// from streams, in one round trip. If wait, and it has nothing to
+// acknowledge, it blocks until tasks arrive or for up to block;
+// otherwise it returns at once. Not waiting while the streams have tasks
+// lets the tasks that finish meanwhile be acknowledged by the next read.
+//
+// With StrictPriority and several streams, a read that does not wait reads
+// the streams in turn, highest priority first, until it has count tasks, so
+// that no lower-priority task is taken while higher ones are ready.
+func (w *Worker) read(ctx context.Context, streams []string, count int, wait bool, block time.Duration) ([]redis.XStream, error) {
+	w.ackMu.Lock()
+	acks := w.acks
+	w.acks = nil
+	wait = wait && len(acks) == 0
+	w.ackByRead = !wait
+	w.ackMu.Unlock()
+	if wait {
+		// The completer acknowledges what finishes while this read waits.
+		res, err := w.readBlocking(ctx, streams, count, block)
+		w.ackMu.Lock()
+		w.ackByRead = true
+		w.ackMu.Unlock()
+		return res, err
 	}
-	if b.conn == nil {
-		client, err := b.node(ctx)
-		if err != nil {
+	queues := len(streams) / 2
+	if !w.cfg.StrictPriority || queues == 1 {
+		return w.readNow(ctx, acks, streams, count)
+	}
+	var all []redis.XStream
+	for i := 0; i < queues && count > 0; i++ {
+		res, err := w.readNow(ctx, acks, []string{streams[i], ">"}, count)
+		acks = nil
+		if err != nil && !errors.Is(err, redis.Nil) {
+			if len(all) > 0 {
+				break // return the tasks read; the next read meets the error again
+			}
 			return nil, err
 		}
-		conn := client.Conn()
-		id, err := conn.ClientID(ctx).Result()
-		if err != nil {
-			conn.Close()
-			return nil, err
+		for _, s := range res {
+			all = append(all, s)
+			count -= len(s.Messages)
 		}
-		b.client, b.conn, b.id = client, conn, id
 	}
-	returned, unblocked := make(chan struct{}), make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(unblocked)
-		b.unblock(returned)
-	})
-	res, err := b.conn.XReadGroup(context.WithoutCancel(ctx), args).Result()
-	close(returned)
-	if !stop() {
-		<-unblocked // or a late CLIENT UNBLOCK could cut short the next read
+	if len(all) == 0 {
+		return nil, redis.Nil
 	}
-	if err != nil && !errors.Is(err, redis.Nil) {
-		b.close() // the connection may be broken, or the slot moved
-	}
-	return res, err
+	return all, nil
 }
 
-// unblock sends CLIENT UNBLOCK for b's connection until the read on it has
-// returned. The read may not have reached the server yet: UNBLOCK then finds
-// nothing to unblock and is sent again. If it fails (an ACL may forbid it),
-// the read ends when it times out.
-func (b *blocker) unblock(returned <-chan struct{}) {
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		n, err := b.client.ClientUnblock(ctx, b.id).Result()
-		cancel()
-		if err != nil || n == 1 {
-			return
-		}
-		select {
-		case <-returned:
-			return
-		case <-time.After(time.Millisecond):
+// readNow reads up to count tasks from streams without waiting, and
+// acknowledges acks in the same round trip.
+func (w *Worker) readNow(ctx context.Context, acks []*delivery, streams []string, count int) ([]redis.XStream, error) {
+	if w.cluster && len(streams) > 2 {
+		return w.readEach(ctx, acks, streams, count) // one stream per command
+	}
+	args := &redis.XReadGroupArgs{Group: group, Consumer: w.id, Streams: streams, Count: int64(count), Block: -1}
+	if len(acks) == 0 {
+		return w.rdb.XReadGroup(ctx, args).Result()
+	}
+	pipe := w.rdb.Pipeline()
+	ackCmds := w.queueAcks(ctx, pipe, acks)
+	read := pipe.XReadGroup(ctx, args)
+	pipe.Exec(ctx)
+	for _, c := range ackCmds {
+		if c.Err() != nil {
+			w.flushAcks(acks) // retries, or gives up and logs
+			break
 		}
 	}
-}
-
-// close returns b's connection to its pool.
-func (b *blocker) close() {
-	if b.conn != nil {
-		b.conn.Close()
-		b.conn = nil
-	}
+	return read.Result()
 }
 
 // setupReaders prepares the blocking reads of w for its kind of client. On a
@@ -96,8 +87,8 @@ func (b *blocker) close() {
 // queue's stream on its own, from the node that serves it. A client of
 // another type reads as a *redis.Client does, but its blocking reads are
 // not cut short at shutdown.
-func (w *worker) setupReaders() {
-	switch c := w.app.rdb.(type) {
+func (w *Worker) setupReaders() {
+	switch c := w.rdb.(type) {
 	case *redis.ClusterClient:
 		w.cluster = true
 		w.blockers = make(map[string]*blocker, len(w.queues))
@@ -114,7 +105,7 @@ func (w *worker) setupReaders() {
 
 // closeReaders returns the connections of the blocking reads to their
 // pools.
-func (w *worker) closeReaders() {
+func (w *Worker) closeReaders() {
 	for _, b := range w.blockers {
 		b.close()
 	}
@@ -123,13 +114,13 @@ func (w *worker) closeReaders() {
 // readBlocking reads up to count tasks from each of streams (XREADGROUP
 // STREAMS arguments), waiting up to block for the first. It returns
 // redis.Nil if none came, and returns at once when ctx is cancelled.
-func (w *worker) readBlocking(ctx context.Context, streams []string, count int, block time.Duration) ([]redis.XStream, error) {
+func (w *Worker) readBlocking(ctx context.Context, streams []string, count int, block time.Duration) ([]redis.XStream, error) {
 	args := func(streams []string) *redis.XReadGroupArgs {
 		return &redis.XReadGroupArgs{Group: group, Consumer: w.id, Streams: streams, Count: int64(count), Block: block}
 	}
 	switch {
 	case w.blockers == nil:
-		return w.app.rdb.XReadGroup(ctx, args(streams)).Result()
+		return w.rdb.XReadGroup(ctx, args(streams)).Result()
 	case !w.cluster:
 		return w.blockers[""].read(ctx, args(streams))
 	case len(streams) == 2:
@@ -175,8 +166,8 @@ func (w *worker) readBlocking(ctx context.Context, streams []string, count int, 
 // readEach reads up to count tasks from each of streams without waiting,
 // and acknowledges acks in the same round trip: one XREADGROUP per stream,
 // in one pipeline, which a *redis.ClusterClient splits by node.
-func (w *worker) readEach(ctx context.Context, acks []*delivery, streams []string, count int) ([]redis.XStream, error) {
-	pipe := w.app.rdb.Pipeline()
+func (w *Worker) readEach(ctx context.Context, acks []*delivery, streams []string, count int) ([]redis.XStream, error) {
+	pipe := w.rdb.Pipeline()
 	ackCmds := w.queueAcks(ctx, pipe, acks)
 	reads := make([]*redis.XStreamSliceCmd, len(streams)/2)
 	for i := range reads {

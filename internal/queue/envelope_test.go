@@ -1,16 +1,18 @@
-package runtime
+package queue
 
 import (
 	"encoding/json"
-	"reflect"
+	"strconv"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // The hand-written envelope codec must agree with encoding/json: encode
 // byte for byte with json.Marshal, and the fast decoder, whenever it accepts
 // its input, with json.Unmarshal.
 
-var codecSeeds = []envelope{
+var codecSeeds = []Envelope{
 	{Version: 1, ID: "ID1", Name: "app.task", Tenant: "acme", Queue: "default", Args: json.RawMessage(`[]`), Retries: 10, Enqueued: 1700000000000},
 	{Version: 1, ID: "ID2", Name: "app.public", Queue: "q", Args: json.RawMessage(`[1,"two",{"three":[3,null,true]}]`), Attempt: 2, Retries: 0, Timeout: 1500, Deadline: 1800000000000, Enqueued: 1},
 	{Version: 1, ID: "ID3", Name: "t", Tenant: "x", Queue: "q", Args: json.RawMessage(`{"s":"with space, \"quotes\" and \\ \u00e9"}`), Retries: -1, Enqueued: -5, Headers: map[string]string{"b": "2", "a": "1", "traceparent": "00-abc-def-01"}, Error: "boom"},
@@ -26,12 +28,16 @@ var codecSeeds = []envelope{
 }
 
 func TestEnvelopeEncodeMatchesJSON(t *testing.T) {
+	t.Parallel()
 	for _, env := range codecSeeds {
-		checkEncode(t, &env)
+		t.Run(env.ID, func(t *testing.T) {
+			t.Parallel()
+			checkEncode(t, &env)
+		})
 	}
 }
 
-func checkEncode(t *testing.T, env *envelope) {
+func checkEncode(t *testing.T, env *Envelope) {
 	t.Helper()
 	want, wantErr := json.Marshal(env)
 	got, err := env.encode()
@@ -47,7 +53,7 @@ func checkEncode(t *testing.T, env *envelope) {
 func checkDecode(t *testing.T, s string) {
 	t.Helper()
 	fast, ok := decodeEnvelopeFast(s)
-	var want envelope
+	var want Envelope
 	err := json.Unmarshal([]byte(s), &want)
 	if !ok {
 		return
@@ -55,24 +61,36 @@ func checkDecode(t *testing.T, s string) {
 	if err != nil {
 		t.Fatalf("fast decoder accepted %q, which json.Unmarshal rejects: %v", s, err)
 	}
-	if !reflect.DeepEqual(*fast, want) {
-		t.Fatalf("decode(%q):\nfast %#v\njson %#v", s, *fast, want)
+	if diff := cmp.Diff(want, *fast); diff != "" {
+		t.Fatalf("decode(%q): fast decoder differs from json.Unmarshal (-json +fast):\n%s", s, diff)
 	}
 }
 
 func TestEnvelopeDecodeMatchesJSON(t *testing.T) {
-	for _, s := range decodeSeeds() {
-		checkDecode(t, s)
+	t.Parallel()
+	for i, s := range decodeSeeds() {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			t.Parallel()
+			checkDecode(t, s)
+		})
 	}
-	// The envelopes this runtime writes take the fast path.
+}
+
+// TestEnvelopeDecodeTakesFastPath: the envelopes this engine writes take
+// the fast path.
+func TestEnvelopeDecodeTakesFastPath(t *testing.T) {
+	t.Parallel()
 	for _, env := range codecSeeds[:3] {
-		s, err := env.encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, ok := decodeEnvelopeFast(s); !ok {
-			t.Errorf("fast decoder rejects %s", s)
-		}
+		t.Run(env.ID, func(t *testing.T) {
+			t.Parallel()
+			s, err := env.encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := decodeEnvelopeFast(s); !ok {
+				t.Errorf("fast decoder rejects %s", s)
+			}
+		})
 	}
 }
 
@@ -103,8 +121,8 @@ func FuzzEnvelopeEncode(f *testing.F) {
 	f.Add("ID", "task", "acme", "default", `[]`, 0, 3, int64(0), int64(0), int64(1), "k", "v", "")
 	f.Add("ID", "t<", "é", "q", `{"a": "b c"}`, 1, -1, int64(5), int64(6), int64(-1), "", "", "err\n")
 	f.Fuzz(func(t *testing.T, id, name, tenant, queue, args string, attempt, retries int, timeout, deadline, enqueued int64, hk, hv, errStr string) {
-		env := &envelope{
-			Version: 1, ID: TaskID(id), Name: name, Tenant: tenant, Queue: queue, Args: json.RawMessage(args),
+		env := &Envelope{
+			Version: 1, ID: id, Name: name, Tenant: tenant, Queue: queue, Args: json.RawMessage(args),
 			Attempt: attempt, Retries: retries, Timeout: timeout, Deadline: deadline, Enqueued: enqueued, Error: errStr,
 		}
 		if hk != "" {
@@ -141,7 +159,7 @@ func BenchmarkEnvelope(b *testing.B) {
 	b.Run("decode/json", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			var e envelope
+			var e Envelope
 			json.Unmarshal([]byte(data), &e)
 		}
 	})

@@ -1,4 +1,4 @@
-package runtime
+package queue
 
 import "github.com/redis/go-redis/v9"
 

@@ -1,0 +1,157 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tenantgen/tenantgen/internal/testenv"
+)
+
+// BenchmarkCodec measures what the hand-written envelope codec is worth end
+// to end: the engine works b.N no-op tasks on 16 handlers, with the
+// hand-written codec and with encoding/json alone (useJSON). The Runner does
+// nothing, so that the codec's share is as large as it gets; through
+// package runtime, tenancy and the handler chain add their own costs.
+//
+//   - processing: the tasks are enqueued before the timer starts; the timer
+//     covers working the backlog, which decodes every envelope.
+//   - with-enqueue: the timer covers enqueueing the tasks, in batches of
+//     1000, which encodes them, while an idle worker works them.
+//
+// docs/queue.md records the figures of
+//
+//	go test -run '^$' -bench Codec -benchtime 20000x -count 3 ./internal/queue/
+func BenchmarkCodec(b *testing.B) {
+	for _, mode := range []string{"processing", "with-enqueue"} {
+		for _, codec := range []struct {
+			name    string
+			useJSON bool
+		}{{"fast", false}, {"json", true}} {
+			b.Run(mode+"/codec="+codec.name, func(b *testing.B) {
+				useJSON = codec.useJSON
+				b.Cleanup(func() { useJSON = false })
+				benchWork(b, mode == "with-enqueue")
+			})
+		}
+	}
+}
+
+// benchWork runs b.N no-op tasks through a Worker, enqueueing them before
+// the timer starts unless withEnqueue.
+func benchWork(b *testing.B, withEnqueue bool) {
+	rdb := testenv.Redis(b)
+	cfg := Config{
+		Prefix:         testenv.UniqueKey(b, "q"),
+		Queues:         map[string]int{"default": 1},
+		Concurrency:    16,
+		DefaultTimeout: time.Minute,
+		Backoff:        func(int) time.Duration { return time.Second },
+		ShutdownGrace:  10 * time.Second,
+		Heartbeat:      time.Second,
+		WorkerTTL:      10 * time.Second,
+		MaxInterrupts:  5,
+		DeadMaxLen:     1000,
+		Logger:         slog.New(slog.DiscardHandler),
+	}
+	c := NewClient(rdb, cfg)
+	k := queueKeys(cfg.Prefix, "default")
+	b.Cleanup(func() { rdb.Del(context.Background(), k.stream, k.delayed, k.dead, k.deadSet) })
+
+	run := &countJob{n: int64(b.N), done: make(chan struct{})}
+	enqueue := func() {
+		const batch = 1000
+		for done := 0; done < b.N; done += batch {
+			bt := c.Batch()
+			for i := range min(batch, b.N-done) {
+				env := Envelope{
+					Version: EnvelopeVersion, ID: NewID(), Name: "bench.noop", Tenant: "acme", Queue: "default",
+					Args: json.RawMessage(`{}`), Retries: 10, Enqueued: time.Now().UnixMilli(),
+				}
+				if err := bt.Add(b.Context(), i, &env, time.Time{}, 0, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if _, err := bt.Exec(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	start := func() (stop func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() { errc <- NewWorker(c, runner{run}).Run(ctx) }()
+		return func() {
+			cancel()
+			if err := <-errc; err != nil {
+				b.Error(err)
+			}
+		}
+	}
+
+	var stop func()
+	if withEnqueue {
+		stop = start()
+		waitStream(b, c, k.stream)
+	} else {
+		enqueue()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	if withEnqueue {
+		enqueue()
+	} else {
+		stop = start()
+	}
+	select {
+	case <-run.done:
+	case <-time.After(time.Minute + time.Duration(b.N)*time.Millisecond):
+		b.Fatalf("only %d of %d tasks ran", run.ran.Load(), b.N)
+	}
+	b.StopTimer()
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(b.N)/s, "tasks/s")
+	}
+	stop()
+}
+
+// waitStream waits for the worker to create stream, so that the timer sees
+// a worker waiting for tasks.
+func waitStream(b *testing.B, c *Client, stream string) {
+	b.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := c.rdb.Exists(b.Context(), stream).Result()
+		if err == nil && n == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("worker did not create stream %s: %v", stream, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// runner hands the one job of a benchmark out for every envelope.
+type runner struct{ job *countJob }
+
+func (r runner) Prepare(*Envelope, string) (Job, error) { return r.job, nil }
+
+func (r runner) Run(ctx context.Context, job Job) error { return job.(*countJob).Run(ctx) }
+
+// countJob counts its runs, and closes done at the nth.
+type countJob struct {
+	ran  atomic.Int64
+	n    int64
+	done chan struct{}
+}
+
+func (j *countJob) Run(context.Context) error {
+	if j.ran.Add(1) == j.n {
+		close(j.done)
+	}
+	return nil
+}

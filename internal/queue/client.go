@@ -1,0 +1,46 @@
+package queue
+
+import (
+	"crypto/rand"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Config configures a Client and its Workers. Package runtime fills it from
+// its own Config, with every default already applied; the fields mean what
+// the runtime.Config fields of the same names document.
+type Config struct {
+	Prefix           string
+	SigningKeys      []SigningKey // the first signs, all verify; none: tasks are not signed
+	Queues           map[string]int
+	StrictPriority   bool
+	Concurrency      int
+	QueueConcurrency map[string]int
+	DefaultTimeout   time.Duration
+	Backoff          func(attempt int) time.Duration
+	ShutdownGrace    time.Duration
+	Heartbeat        time.Duration
+	WorkerTTL        time.Duration
+	MaxInterrupts    int
+	DeadMaxLen       int
+	DeadMaxAge       time.Duration // not positive: no limit
+	Logger           *slog.Logger
+}
+
+// Client enqueues tasks and reads and repairs queues on one Redis. It is
+// safe for concurrent use.
+type Client struct {
+	rdb    redis.UniversalClient
+	cfg    Config
+	signer *signer // nil without Config.SigningKeys
+}
+
+// NewClient returns a Client of rdb.
+func NewClient(rdb redis.UniversalClient, cfg Config) *Client {
+	return &Client{rdb: rdb, cfg: cfg, signer: newSigner(cfg.SigningKeys)}
+}
+
+// NewID returns a random ID, for tasks and worker names.
+func NewID() string { return rand.Text() }

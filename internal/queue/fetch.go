@@ -1,0 +1,218 @@
+package queue
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// fetch reads tasks from the streams and hands them to the handlers until
+// ctx is cancelled. It reads only as many as there are free slots, and
+// acknowledges the tasks finished since its last read in the same round
+// trip.
+func (w *Worker) fetch(ctx context.Context) {
+	defer w.ackByCompleter() // from now on, the completer acknowledges
+	// A first read that does not wait honours StrictPriority for the
+	// backlog.
+	wait := false
+	for {
+		n := w.take(w.cfg.Concurrency)
+		if n == 0 {
+			// Every slot is busy. The acks of the tasks that finish
+			// meanwhile go with the read that their freed slots start.
+			if !w.acquire(ctx) {
+				return
+			}
+			n = 1 + w.take(w.cfg.Concurrency-1)
+		}
+		// A read costs a round trip whatever its count. While yielding
+		// lets running handlers free slots (short tasks finishing), take
+		// them, to read for them all at once.
+		for n < w.cfg.Concurrency {
+			runtime.Gosched()
+			got := w.take(w.cfg.Concurrency - n)
+			if got == 0 {
+				break
+			}
+			n += got
+		}
+		streams, count, block := w.eligible(n)
+		if len(streams) == 0 {
+			w.release(n)
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.freed:
+			}
+			continue
+		}
+		res, err := w.read(ctx, streams, count, wait, block)
+		if err != nil {
+			w.release(n)
+			if errors.Is(err, redis.Nil) {
+				wait = true // nothing ready: wait for tasks
+				continue
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			w.log.Error("read tasks", "err", err)
+			w.ackByCompleter()
+			w.pause(ctx, time.Second)
+			continue
+		}
+		list := w.order(res)
+		// A read that got all it asked for may have left more: the next
+		// one does not wait. One that got less emptied the streams.
+		wait = len(list) < count
+		if len(list) < n {
+			w.release(n - len(list))
+		}
+		for i, d := range list {
+			if u := w.queueUse[d.queue]; u != nil {
+				u.Add(1)
+			}
+			// Reading several streams can return more tasks than free
+			// slots: start the first at once, and each extra one when a
+			// running task frees its slot.
+			started := i < n || w.take(1) == 1
+			if !started {
+				// The slot freed for this task will start no read: let the
+				// completer acknowledge the tasks that finish from now on.
+				w.ackByCompleter()
+				started = w.acquire(ctx)
+			}
+			if !started || ctx.Err() != nil {
+				w.settle(d, nil, "requeue", "")
+				w.done(d, started)
+				continue
+			}
+			select {
+			case w.work <- d:
+			case <-ctx.Done():
+				w.settle(d, nil, "requeue", "")
+				w.done(d, true)
+			}
+		}
+	}
+}
+
+// acquire takes a slot, waiting for one; it gives up when ctx is cancelled
+// and reports false.
+func (w *Worker) acquire(ctx context.Context) bool {
+	select {
+	case <-w.tokens:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// take takes up to n free slots without waiting.
+func (w *Worker) take(n int) int {
+	for i := range n {
+		select {
+		case <-w.tokens:
+		default:
+			return i
+		}
+	}
+	return n
+}
+
+func (w *Worker) release(n int) {
+	for range n {
+		w.tokens <- struct{}{}
+	}
+}
+
+// done frees the slot of a finished delivery, and its queue's count; slot
+// says whether it held a slot.
+func (w *Worker) done(d *delivery, slot bool) {
+	if u := w.queueUse[d.queue]; u != nil {
+		u.Add(-1)
+	}
+	if slot {
+		w.release(1)
+	}
+	select {
+	case w.freed <- struct{}{}:
+	default:
+	}
+}
+
+// eligible returns the XREADGROUP stream arguments for the queues below
+// their caps, the count to read from each so that no cap is exceeded, and
+// how long a read may block.
+func (w *Worker) eligible(free int) ([]string, int, time.Duration) {
+	if len(w.cfg.QueueConcurrency) == 0 {
+		return w.readStreams, free, blockTimeout
+	}
+	var streams []string
+	count := free
+	block := blockTimeout
+	for _, q := range w.queues {
+		if limit, capped := w.cfg.QueueConcurrency[q]; capped {
+			left := limit - int(w.queueUse[q].Load())
+			if left <= 0 {
+				block = cappedBlockTimeout
+				continue
+			}
+			count = min(count, left)
+		}
+		streams = append(streams, w.keys[q].stream)
+	}
+	for range len(streams) {
+		streams = append(streams, ">")
+	}
+	return streams, count, block
+}
+
+// order flattens a read result into deliveries in the order to start them:
+// by priority, strictly or weighted at random.
+func (w *Worker) order(res []redis.XStream) []*delivery {
+	n := 0
+	for _, s := range res {
+		n += len(s.Messages)
+	}
+	list := make([]*delivery, 0, n)
+	all := make([]delivery, n) // one allocation for the whole read
+	for _, s := range res {
+		q := w.queueOf[s.Stream]
+		for _, m := range s.Messages {
+			d := &all[len(list)]
+			d.queue, d.entry = q, m.ID
+			d.data, _ = m.Values[fieldEnvelope].(string)
+			if s, ok := m.Values[fieldInterrupts].(string); ok {
+				d.interrupts, _ = strconv.Atoi(s)
+			}
+			list = append(list, d)
+		}
+	}
+	if len(res) > 1 {
+		type weighted struct {
+			d *delivery
+			w float64
+		}
+		ws := make([]weighted, len(list))
+		for i, d := range list {
+			p := float64(w.cfg.Queues[d.queue])
+			if !w.cfg.StrictPriority {
+				p *= rand.Float64()
+			}
+			ws[i] = weighted{d, p}
+		}
+		slices.SortStableFunc(ws, func(x, y weighted) int { return cmp.Compare(y.w, x.w) })
+		for i := range ws {
+			list[i] = ws[i].d
+		}
+	}
+	return list
+}

@@ -1,0 +1,102 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+)
+
+// process runs one delivery and settles it.
+func (w *Worker) process(d *delivery) {
+	defer w.done(d, true)
+	if w.stopping.Load() {
+		w.settle(d, nil, "requeue", "")
+		return
+	}
+	env, err := decodeEnvelope(d.data)
+	if err != nil {
+		w.log.Error("poison task: moved to the dead letter set", "queue", d.queue, "entry", d.entry, "err", err)
+		w.settle(d, nil, "dead", err.Error())
+		return
+	}
+	if w.signer != nil {
+		// Before anything trusts the envelope's tenant.
+		if err := w.signer.verify(env); err != nil {
+			w.taskLog(d, env).Error("task refused; moved to the dead letter set", "err", err)
+			w.settle(d, env, "dead", err.Error())
+			return
+		}
+	}
+	switch {
+	case d.interrupts >= w.cfg.MaxInterrupts:
+		msg := fmt.Sprintf("%d workers died running this attempt (killed, or out of memory?); see Config.MaxInterrupts", d.interrupts)
+		w.taskLog(d, env).Error("task moved to the dead letter set", "err", msg)
+		w.settle(d, env, "dead", msg)
+		return
+	case env.Deadline != 0 && time.Now().UnixMilli() > env.Deadline:
+		msg := "deadline " + unixMilli(env.Deadline).UTC().Format(time.RFC3339) + " passed before the task could start"
+		w.taskLog(d, env).Error("task moved to the dead letter set", "err", msg)
+		w.settle(d, env, "dead", msg)
+		return
+	}
+	job, err := w.runner.Prepare(env, d.queue)
+	if err != nil {
+		w.fail(d, env, err, w.taskLog(d, env))
+		return
+	}
+	timeout := time.Duration(env.Timeout) * time.Millisecond
+	if timeout <= 0 {
+		timeout = w.cfg.DefaultTimeout
+	}
+	start := time.Now()
+	err = w.call(job, timeout)
+	elapsed := time.Since(start)
+	switch {
+	case err == nil:
+		w.ack(d)
+		if w.log.Enabled(context.Background(), slog.LevelDebug) {
+			w.taskLog(d, env).Debug("task done", "duration", elapsed)
+		}
+	case w.taskCtx.Err() != nil:
+		// Shutdown cancelled the task: hand it back without spending a retry.
+		w.taskLog(d, env).Warn("task interrupted by shutdown; handed back to the queue", "duration", elapsed, "err", err)
+		w.settle(d, env, "requeue", "")
+	default:
+		w.fail(d, env, err, w.taskLog(d, env).With("duration", elapsed))
+	}
+}
+
+// taskLog returns the logger for the task of d. It is built only when a
+// task logs: slog's With formats its attributes even for disabled levels,
+// which would cost every task several allocations.
+func (w *Worker) taskLog(d *delivery, env *Envelope) *slog.Logger {
+	return w.log.With("task_id", env.ID, "task", env.Name, "tenant", env.Tenant, "queue", d.queue, "attempt", env.Attempt+1)
+}
+
+// call runs job under the task context, bounded by timeout.
+func (w *Worker) call(job Job, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(w.taskCtx, timeout)
+	defer cancel()
+	return w.runner.Run(ctx, job)
+}
+
+// fail settles a failed attempt: a retry after a backoff, or the dead letter
+// set when retries are exhausted or the error is permanent.
+func (w *Worker) fail(d *delivery, env *Envelope, err error, log *slog.Logger) {
+	env.Attempt++
+	env.Error = err.Error()
+	if IsPermanent(err) || env.Attempt > env.Retries {
+		log.Error("task failed; moved to the dead letter set", "err", err, "attempts", env.Attempt)
+		w.settle(d, env, "dead", err.Error())
+		return
+	}
+	wait := w.cfg.Backoff(env.Attempt)
+	log.Warn("task failed; will retry", "err", err, "retry_in", wait)
+	w.settle(d, env, "retry", strconv.FormatInt(ceilMilli(time.Now().Add(wait)), 10))
+	select {
+	case w.poke <- struct{}{}:
+	default:
+	}
+}

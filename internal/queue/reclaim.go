@@ -1,0 +1,84 @@
+package queue
+
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// reclaimer puts the tasks of dead workers back on their streams.
+func (w *Worker) reclaimer(ctx context.Context) {
+	t := time.NewTicker(w.cfg.Heartbeat)
+	defer t.Stop()
+	for {
+		for _, q := range w.queues {
+			if err := w.reclaim(ctx, q); err != nil && ctx.Err() == nil {
+				w.log.Error("reclaim tasks of dead workers", "queue", q, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (w *Worker) reclaim(ctx context.Context, queue string) error {
+	rdb := w.rdb
+	stream := w.keys[queue].stream
+	consumers, err := rdb.XInfoConsumers(ctx, stream, group).Result()
+	if err != nil {
+		return err
+	}
+	for _, c := range consumers {
+		if c.Name == w.id {
+			continue
+		}
+		alive, err := rdb.Exists(ctx, workerKey(w.cfg.Prefix, c.Name)).Result()
+		if err != nil {
+			return err
+		}
+		if alive == 1 {
+			continue
+		}
+		if c.Pending == 0 {
+			w.dropConsumer(ctx, queue, c.Name)
+			continue
+		}
+		pending, err := rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: stream, Group: group, Start: "-", End: "+", Count: 1000, Consumer: c.Name}).Result()
+		if err != nil {
+			return err
+		}
+		args := []any{group, w.id, w.cfg.Heartbeat.Milliseconds(), time.Now().UnixMilli(), w.cfg.DeadMaxLen, w.deadMaxAge()}
+		for _, p := range pending {
+			args = append(args, p.ID)
+		}
+		k := w.keys[queue]
+		n, err := reclaimScript.Run(ctx, rdb, []string{stream, k.dead, k.deadSet}, args...).Int()
+		if err != nil {
+			return err
+		}
+		w.log.Warn("reclaimed the tasks of a dead worker", "queue", queue, "dead_worker", c.Name, "tasks", n)
+		select {
+		case w.freed <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// dropConsumer deletes the consumer of queue's stream, unless tasks are
+// still pending under it.
+func (w *Worker) dropConsumer(ctx context.Context, queue, consumer string) {
+	deleted, err := dropConsumerScript.Run(ctx, w.rdb, []string{w.keys[queue].stream}, group, consumer).Int()
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			w.log.Warn("remove consumer", "queue", queue, "consumer", consumer, "err", err)
+		}
+	case deleted == 0 && consumer == w.id:
+		w.log.Warn("tasks of this worker are still pending; live workers will reclaim them", "queue", queue)
+	}
+}

@@ -1,0 +1,53 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+)
+
+// settle runs settleScript for d. For "retry" arg is the due time, for
+// "dead" the error; env may be nil for an undecodable or unstarted task.
+func (w *Worker) settle(d *delivery, env *Envelope, action, arg string) {
+	k := w.keys[d.queue]
+	now := time.Now().UnixMilli()
+	var payload, dueOrID string
+	switch action {
+	case "retry":
+		payload, _ = env.encode()
+		dueOrID = arg
+	case "requeue":
+		payload = d.data
+		if d.interrupts > 0 {
+			dueOrID = strconv.Itoa(d.interrupts) // the same attempt: keep its count
+		}
+	case "dead":
+		rec := deadRecord{Envelope: d.data, Error: arg, Died: now}
+		dueOrID = d.entry
+		if env != nil {
+			rec.Attempts = env.Attempt
+			dueOrID = string(env.ID)
+		}
+		b, _ := json.Marshal(rec)
+		payload = string(b)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := settleScript.Run(ctx, w.rdb, []string{k.stream, k.delayed, k.dead, k.deadSet},
+		group, d.entry, action, payload, dueOrID, now, w.cfg.DeadMaxLen, w.deadMaxAge()).Err()
+	if err != nil {
+		// The entry stays pending under this worker; if the worker dies it
+		// is reclaimed, so the task is not lost.
+		w.log.Error("settle task", "action", action, "entry", d.entry, "err", err)
+	}
+}
+
+// deadMaxAge returns Config.DeadMaxAge in ms as the scripts take it: 0 for
+// no limit.
+func (w *Worker) deadMaxAge() int64 {
+	if w.cfg.DeadMaxAge > 0 {
+		return w.cfg.DeadMaxAge.Milliseconds()
+	}
+	return 0
+}

@@ -1,0 +1,143 @@
+package queue
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// blockTimeout bounds one blocking read. A read returns as soon as a task
+// arrives, and at once when Run's ctx is cancelled (see blocker); the bound
+// sets how often an idle fetcher reads again.
+const blockTimeout = 500 * time.Millisecond
+
+// cappedBlockTimeout bounds a blocking read that leaves out a queue at its
+// QueueConcurrency cap, so that the queue's next task starts soon after a
+// slot of it frees.
+const cappedBlockTimeout = 10 * time.Millisecond
+
+// Runner runs the tasks that a Worker delivers. Package runtime implements
+// it with its Registry and handler chain. The job goes from Prepare to Run
+// as an opaque value, so that an attempt costs the Runner one allocation of
+// its own job type and nothing more.
+type Runner interface {
+	// Prepare returns the job of one attempt of the task of env, read from
+	// queue, or the error of a task that this worker cannot run at all,
+	// such as one whose name is not registered: the attempt then fails
+	// without running, and is retried.
+	Prepare(env *Envelope, queue string) (Job, error)
+
+	// Run runs job, which Prepare returned. ctx ends at the attempt's
+	// timeout, or when shutdown stops waiting for it. A panic must come
+	// back as an error that records its value and stack: the worker stores
+	// err.Error() as the task's error.
+	Run(ctx context.Context, job Job) error
+}
+
+// Job is one attempt of a task as a Runner prepared it. The Worker only
+// hands it back to the Runner's Run.
+type Job any
+
+// delivery is a stream entry delivered to this worker.
+type delivery struct {
+	queue      string
+	entry      string // stream entry ID
+	data       string // encoded envelope
+	interrupts int
+}
+
+// Worker works the queues of Config.Queues: it reads tasks, runs them
+// through a Runner and settles them. Each Worker is one consumer of every
+// queue's consumer group; its Run may be called once.
+type Worker struct {
+	rdb     redis.UniversalClient
+	cfg     Config
+	signer  *signer // nil: tasks are not verified
+	runner  Runner
+	id      string // consumer name and liveness key suffix
+	log     *slog.Logger
+	queues  []string // by descending priority
+	keys    map[string]keys
+	queueOf map[string]string // stream key to queue
+
+	readStreams []string // XREADGROUP STREAMS arguments for all queues
+
+	// Blocking reads (see read.go): one blocker for all streams, under
+	// the key "", or on Redis Cluster (cluster) one per stream key.
+	cluster  bool
+	blockers map[string]*blocker
+
+	tokens   chan struct{}            // one per free execution slot
+	queueUse map[string]*atomic.Int64 // running tasks of capped queues
+	freed    chan struct{}            // signalled when a task finishes
+	work     chan *delivery
+	poke     chan struct{} // wakes the forwarders
+
+	// Finished tasks wait in acks to be acknowledged. Under load the
+	// fetcher acknowledges them in the same round trip as its next read;
+	// while it waits (blocking read, pause, gone) the completer does,
+	// woken by ackWake, so that no ack waits for the next task.
+	ackMu     sync.Mutex
+	acks      []*delivery
+	ackByRead bool          // the fetcher will take acks with its next read
+	ackClosed bool          // the completer has stopped: ack synchronously
+	ackWake   chan struct{} // wakes the completer
+	ackStop   chan struct{} // closed to stop the completer
+
+	taskCtx     context.Context // parent of every task's context
+	cancelTasks context.CancelFunc
+	stopping    atomic.Bool
+}
+
+// NewWorker returns a Worker of the queues of c's Config that runs tasks
+// with r.
+func NewWorker(c *Client, r Runner) *Worker {
+	cfg := c.cfg
+	host, _ := os.Hostname()
+	w := &Worker{
+		rdb:      c.rdb,
+		cfg:      cfg,
+		signer:   c.signer,
+		runner:   r,
+		id:       fmt.Sprintf("%s-%d-%s", host, os.Getpid(), NewID()[:6]),
+		keys:     make(map[string]keys),
+		queueOf:  make(map[string]string),
+		tokens:   make(chan struct{}, cfg.Concurrency),
+		queueUse: make(map[string]*atomic.Int64),
+		freed:    make(chan struct{}, 1),
+		work:     make(chan *delivery, cfg.Concurrency), // never full: a delivery in it holds a slot
+		ackWake:  make(chan struct{}, 1),
+		ackStop:  make(chan struct{}),
+		poke:     make(chan struct{}, 1),
+	}
+	w.log = cfg.Logger.With("worker", w.id)
+	for q := range cfg.Queues {
+		w.queues = append(w.queues, q)
+		w.keys[q] = queueKeys(cfg.Prefix, q)
+	}
+	slices.SortFunc(w.queues, func(x, y string) int {
+		return cmp.Or(cmp.Compare(cfg.Queues[y], cfg.Queues[x]), cmp.Compare(x, y))
+	})
+	for _, q := range w.queues {
+		w.queueOf[w.keys[q].stream] = q
+		w.readStreams = append(w.readStreams, w.keys[q].stream)
+	}
+	for range w.queues {
+		w.readStreams = append(w.readStreams, ">")
+	}
+	for q := range cfg.QueueConcurrency {
+		w.queueUse[q] = new(atomic.Int64)
+	}
+	for range cfg.Concurrency {
+		w.tokens <- struct{}{}
+	}
+	return w
+}
