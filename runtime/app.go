@@ -9,12 +9,11 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tenantgen/tenantgen/internal/names"
 	"github.com/tenantgen/tenantgen/internal/queue"
+	"github.com/tenantgen/tenantgen/internal/tenantdb"
 )
 
 // App is the handle on a tenantgen deployment for both sides: it enqueues
@@ -25,12 +24,10 @@ type App struct {
 	rdb    redis.UniversalClient
 	ownRDB bool // the App opened rdb and closes it
 
-	pools     map[string]*pgxpool.Pool     // by alias
-	ownPools  []*pgxpool.Pool              // opened from Config.Databases
-	execModes map[string]pgx.QueryExecMode // of each pool, by alias
-	tenants   TenantStore                  // nil without databases
-	cache     *tenantCache                 // of tenants; nil without a store
-	engine    *queue.Client                // the Redis queue: enqueue, admin, workers
+	dbs     tenantdb.Pools // every database, by alias
+	tenants TenantStore    // nil without databases
+	cache   *tenantCache   // of tenants; nil without a store
+	engine  *queue.Client  // the Redis queue: enqueue, admin, workers
 }
 
 // Open checks cfg, connects to Redis and returns an App.
@@ -88,7 +85,7 @@ func queueConfig(cfg Config) queue.Config {
 // those that Config.Redis and Config.Pools supplied. Stop Run (cancel its
 // ctx) before closing.
 func (a *App) Close() error {
-	for _, p := range a.ownPools {
+	for _, p := range a.dbs.Owned {
 		p.Close()
 	}
 	if a.ownRDB {

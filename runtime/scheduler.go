@@ -117,7 +117,7 @@ func NewScheduler(app *App, cfg SchedulerConfig) (*Scheduler, error) {
 	if app.cfg.Registry == nil {
 		return nil, errors.New("tenantgen: NewScheduler needs Config.Registry: register the tasks to schedule")
 	}
-	entries, errs := checkSchedule(cfg, app.cfg.Registry, app.tenants != nil, func(alias string) bool { _, ok := app.pools[alias]; return ok })
+	entries, errs := checkSchedule(cfg, app.cfg.Registry, app.tenants != nil, func(alias string) bool { _, ok := app.dbs.All[alias]; return ok })
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("tenantgen: invalid schedule: %w", err)
 	}
@@ -150,7 +150,7 @@ func NewScheduler(app *App, cfg SchedulerConfig) (*Scheduler, error) {
 		Log:          app.cfg.Logger.With("scheduler", true),
 	}
 	if cfg.Tables {
-		ecfg.Tables = app.pools[cfg.TablesDB] // checkSchedule made sure it is there
+		ecfg.Tables = app.dbs.All[cfg.TablesDB] // checkSchedule made sure it is there
 	}
 	s.engine = schedule.New(ecfg, entries)
 	return s, nil

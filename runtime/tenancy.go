@@ -23,9 +23,9 @@ func (a *App) openDatabases(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.pools, a.ownPools, a.execModes = ps.All, ps.Owned, ps.ExecModes
+	a.dbs = ps
 	a.tenants = a.cfg.Tenants
-	if p := a.pools[a.cfg.TenantsDB]; a.tenants == nil && p != nil {
+	if p := a.dbs.All[a.cfg.TenantsDB]; a.tenants == nil && p != nil {
 		a.tenants = NewTableStore(p, a.cfg.TenantTable)
 	}
 	if a.tenants != nil {
@@ -36,7 +36,7 @@ func (a *App) openDatabases(ctx context.Context) error {
 
 // tenantsPool returns the pool of Config.TenantsDB, which op needs.
 func (a *App) tenantsPool(op string) (*pgxpool.Pool, error) {
-	p, ok := a.pools[a.cfg.TenantsDB]
+	p, ok := a.dbs.All[a.cfg.TenantsDB]
 	if !ok {
 		return nil, fmt.Errorf("tenantgen: %s needs the tenants database %q (Config.TenantsDB) in Config.Databases or Config.Pools", op, a.cfg.TenantsDB)
 	}
@@ -47,7 +47,7 @@ func (a *App) tenantsPool(op string) (*pgxpool.Pool, error) {
 // runs outside tasks. It sees the shared schema only (pools that the App
 // opened from Config.Databases start with search_path set to it).
 func (a *App) Pool(alias string) (*pgxpool.Pool, bool) {
-	p, ok := a.pools[alias]
+	p, ok := a.dbs.All[alias]
 	return p, ok
 }
 
@@ -83,8 +83,8 @@ func (a *App) Tenancy(next Handler) Handler {
 			Declared:  a.cfg.dbsOf(job.Spec),
 			Path:      tenantdb.SearchPath(schema, a.cfg.SharedSchema),
 			PerTask:   a.cfg.DBMode == DBTransaction,
-			Pools:     a.pools,
-			ExecModes: a.execModes,
+			Pools:     a.dbs.All,
+			ExecModes: a.dbs.ExecModes,
 		}))
 		ctx = context.WithValue(context.WithValue(ctx, scopeKey{}, s), appKey{}, a)
 		ok := false
