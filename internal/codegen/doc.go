@@ -5,4 +5,7 @@
 //
 // Generate is pure: it returns the files it would write, which lets
 // tenantgen -check compare them with the disk. File.Write writes one.
+//
+// It owns the shape of the generated code; it must not load or check
+// packages (package scan does), and the runtime must not import it.
 package codegen

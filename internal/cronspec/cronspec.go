@@ -1,6 +1,3 @@
-// Package cronspec parses the cron specs of periodic tasks. The generator
-// checks //tenant:task cron= options with it and the runtime's scheduler
-// parses entries with it, so that both accept exactly the same specs.
 package cronspec
 
 import (

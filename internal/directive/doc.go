@@ -13,4 +13,8 @@
 //
 // Errors carry byte offsets into the comment text, so that callers can point
 // at the exact key or value.
+//
+// It owns the option table and the syntax of directives; it must not load
+// packages or know Go types (package scan does), and the runtime must not
+// import it.
 package directive

@@ -1,7 +1,3 @@
-// Package names holds the rules for the names that tasks carry: task names,
-// queue names, database aliases, tenant IDs and schema names. The generator checks them at generate
-// time and the runtime checks them again at registration, so both share this
-// one definition.
 package names
 
 import (

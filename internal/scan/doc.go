@@ -7,4 +7,7 @@
 // that a stale generated file never hides or causes a problem. Unrelated type
 // errors in a package do not stop it; syntax errors and invalid types in a
 // task's signature do.
+//
+// It owns loading and checking; it must not write files (package codegen
+// renders them), and the runtime must not import it.
 package scan

@@ -18,4 +18,6 @@
 // one deadline, Timeout, generous enough for a loaded machine under -race.
 // Tests assert on causes (a counter, a state, a log line) rather than on
 // how long something took, which only a hang may bound.
+//
+// It is for tests only: no non-test code may import it.
 package testenv
