@@ -197,6 +197,9 @@ func (a *App) envelope(req Request, now time.Time) (queue.Envelope, time.Time, e
 		return queue.Envelope{}, time.Time{}, fmt.Errorf("tenantgen: enqueue task %q: arguments are not valid JSON", req.Name)
 	}
 	retries := req.Retries
+	if retries < NoRetries {
+		return queue.Envelope{}, time.Time{}, fmt.Errorf("tenantgen: enqueue task %q: negative retry count %d: use a positive count, 0 for the default or NoRetries for none", req.Name, retries)
+	}
 	if retries == 0 {
 		retries = a.cfg.DefaultRetries
 	}

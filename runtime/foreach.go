@@ -16,7 +16,7 @@ const fanOutBatch = 1000
 // them all, joined. It stops early only when ctx is cancelled.
 func ForEachTenant(ctx context.Context, app *App, fn func(ctx context.Context, t *Tenant) error) error {
 	if app.tenants == nil {
-		return errors.New("tenantgen: ForEachTenant needs a tenant store: " + needStore)
+		return errors.New("tenantgen: ForEachTenant needs a tenant store: " + app.cfg.needStore())
 	}
 	list, err := app.tenants.Tenants(ctx)
 	if err != nil {

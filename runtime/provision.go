@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tenantgen/tenantgen/internal/migrate"
 	"github.com/tenantgen/tenantgen/internal/names"
@@ -74,6 +75,10 @@ func (a *App) CreateTenant(ctx context.Context, t Tenant, migrations fs.FS) erro
 	if err != nil {
 		return err
 	}
+	p, err := a.tenantsPool("CreateTenant")
+	if err != nil {
+		return err
+	}
 	old, err := w.Tenant(ctx, t.ID)
 	var te *TenantError
 	switch {
@@ -90,7 +95,7 @@ func (a *App) CreateTenant(ctx context.Context, t Tenant, migrations fs.FS) erro
 			return err
 		}
 	}
-	if err := a.migrate(ctx, t.Schema, migrations); err != nil {
+	if err := a.migrate(ctx, p, t.Schema, migrations); err != nil {
 		return fmt.Errorf("tenantgen: create tenant %q: %w", t.ID, err)
 	}
 	t.Ready = true
@@ -106,7 +111,11 @@ func (a *App) CreateTenant(ctx context.Context, t Tenant, migrations fs.FS) erro
 // write migrations that the running code tolerates.
 func (a *App) MigrateTenants(ctx context.Context, migrations fs.FS) error {
 	if a.tenants == nil {
-		return errors.New("tenantgen: MigrateTenants needs a tenant store: " + needStore)
+		return errors.New("tenantgen: MigrateTenants needs a tenant store: " + a.cfg.needStore())
+	}
+	p, err := a.tenantsPool("MigrateTenants")
+	if err != nil {
+		return err
 	}
 	list, err := a.tenants.Tenants(ctx)
 	if err != nil {
@@ -114,7 +123,7 @@ func (a *App) MigrateTenants(ctx context.Context, migrations fs.FS) error {
 	}
 	start := time.Now()
 	for i, t := range list {
-		if err := a.migrate(ctx, t.Schema, migrations); err != nil {
+		if err := a.migrate(ctx, p, t.Schema, migrations); err != nil {
 			return fmt.Errorf("tenantgen: migrate tenant %q: %w", t.ID, err)
 		}
 		if (i+1)%100 == 0 || i+1 == len(list) {
@@ -124,14 +133,10 @@ func (a *App) MigrateTenants(ctx context.Context, migrations fs.FS) error {
 	return nil
 }
 
-// migrate creates schema if needed and applies the migrations not yet
-// recorded in it.
-func (a *App) migrate(ctx context.Context, schema string, migrations fs.FS) error {
+// migrate creates schema in the tenants database p if needed and applies
+// the migrations not yet recorded in it.
+func (a *App) migrate(ctx context.Context, p *pgxpool.Pool, schema string, migrations fs.FS) error {
 	if err := names.CheckSchema(schema); err != nil {
-		return err
-	}
-	p, err := a.tenantsPool("provisioning")
-	if err != nil {
 		return err
 	}
 	m := migrate.Migrator{DB: p, Logger: a.cfg.Logger}

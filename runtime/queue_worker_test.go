@@ -719,3 +719,17 @@ func TestEnqueueErrors(t *testing.T) {
 		t.Error("Stats on a closed client succeeded")
 	}
 }
+
+// TestRunChecksLateRegistrations: a task registered after Open that
+// declares a database the App does not have stops Run before it starts,
+// as Open would have refused it.
+func TestRunChecksLateRegistrations(t *testing.T) {
+	t.Parallel()
+	b := setupQueue(t, nil)
+	late := runtime.NewTask(runtime.TaskSpec{Name: "test.late", DBs: []string{"replica"}}, func(context.Context, runtime.NoArgs) error { return nil })
+	if err := b.reg.Register(late); err != nil {
+		t.Fatal(err)
+	}
+	err := b.app.Run(t.Context())
+	wantError(t, err, `tenantgen: task "test.late" declares database "replica", which is not configured`)
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
+
+	"github.com/tenantgen/tenantgen/internal/schedule"
 )
 
 // Entry is a periodic task of a Scheduler: a registered task, when to run
@@ -51,11 +53,11 @@ type Entry struct {
 
 // AllTenants is the target of an entry of every tenant in its ID,
 // name@__all__.
-const AllTenants = "__all__"
+const AllTenants = schedule.AllTenants
 
 // PublicTarget is the target of an entry of a public task in its ID,
 // name@public.
-const PublicTarget = "public"
+const PublicTarget = schedule.PublicTarget
 
 // MissedPolicy says what a scheduler does with ticks that passed while no
 // scheduler was running (more than SchedulerConfig.Grace ago).

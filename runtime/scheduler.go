@@ -1,10 +1,12 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/tenantgen/tenantgen/internal/leader"
@@ -117,25 +119,23 @@ func NewScheduler(app *App, cfg SchedulerConfig) (*Scheduler, error) {
 	if app.cfg.Registry == nil {
 		return nil, errors.New("tenantgen: NewScheduler needs Config.Registry: register the tasks to schedule")
 	}
-	entries, errs := checkSchedule(cfg, app.cfg.Registry, app.tenants != nil, func(alias string) bool { _, ok := app.dbs.All[alias]; return ok })
+	entries, errs := checkSchedule(cfg, app.cfg)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("tenantgen: invalid schedule: %w", err)
 	}
 	s := &Scheduler{app: app, cfg: cfg}
 	host, _ := os.Hostname()
-	// The keys share the hash tag {sched}, so that the lease and the state
-	// it fences are in one slot of a Redis Cluster.
-	base := app.cfg.Prefix + ":{sched}:"
+	leaseKey, epochKey, stateKey := schedule.Keys(app.cfg.Prefix)
 	lease := leader.New(app.rdb, leader.Config{
-		Key:      base + "leader",
-		EpochKey: base + "epoch",
+		Key:      leaseKey,
+		EpochKey: epochKey,
 		Holder:   fmt.Sprintf("%s-%d-%s", host, os.Getpid(), newTaskID()[:6]),
 		TTL:      cfg.LeaseTTL,
 	})
 	ecfg := schedule.Config{
 		Lease:        lease,
 		State:        app.rdb,
-		StateKey:     base + "state",
+		StateKey:     stateKey,
 		Tenants:      s.tenants,
 		Enqueue:      s.enqueue,
 		Lookup:       taskLookup(app.cfg.Registry),
@@ -156,12 +156,13 @@ func NewScheduler(app *App, cfg SchedulerConfig) (*Scheduler, error) {
 	return s, nil
 }
 
-// checkSchedule checks cfg, which has its defaults set, against the tasks
-// of reg and returns its entries, from Go and from cron specs. hasStore
-// says whether tenants can be listed, hasDB whether a database alias is
-// configured. Config.validate runs it before connecting; NewScheduler runs
-// it again for a SchedulerConfig of its own.
-func checkSchedule(cfg SchedulerConfig, reg *Registry, hasStore bool, hasDB func(alias string) bool) ([]*schedule.Entry, []error) {
+// checkSchedule checks cfg, which has its defaults set, against app, the
+// Config of the App it runs in (its registered tasks, its databases and
+// whether it has a tenant store), and returns its entries, from Go and
+// from cron specs. Config.validate runs it before connecting; NewScheduler
+// runs it again for a SchedulerConfig of its own.
+func checkSchedule(cfg SchedulerConfig, app Config) ([]*schedule.Entry, []error) {
+	reg, hasStore := app.Registry, app.hasStore()
 	var errs []error
 	switch {
 	case cfg.Poll < 0 || cfg.Grace < 0 || cfg.LeaseTTL < 0:
@@ -174,12 +175,12 @@ func checkSchedule(cfg SchedulerConfig, reg *Registry, hasStore bool, hasDB func
 	if cfg.Missed != MissedSkip && cfg.Missed != MissedCatchUp {
 		errs = append(errs, fmt.Errorf("invalid Missed %v: want MissedSkip or MissedCatchUp", cfg.Missed))
 	}
-	if cfg.Tables && !hasDB(cfg.TablesDB) {
+	if cfg.Tables && !app.hasDB(cfg.TablesDB) {
 		errs = append(errs, fmt.Errorf("reading the periodic tasks tables (Tables) needs database %q, which is not configured", cfg.TablesDB))
 	}
 	if cfg.Tables && !hasStore {
 		// The tables of tenant schemas are found through the tenants.
-		errs = append(errs, fmt.Errorf("reading the periodic tasks tables (Tables) needs a tenant store: %s", needStore))
+		errs = append(errs, fmt.Errorf("reading the periodic tasks tables (Tables) needs a tenant store: %s", app.needStore()))
 	}
 	decls := make([]schedule.Decl, 0, len(cfg.Entries))
 	for _, e := range cfg.Entries {
@@ -193,7 +194,7 @@ func checkSchedule(cfg SchedulerConfig, reg *Registry, hasStore bool, hasDB func
 	}
 	var noStore error
 	if !hasStore {
-		noStore = fmt.Errorf("the App has no tenant store: %s", needStore)
+		noStore = fmt.Errorf("the App has no tenant store: %s", app.needStore())
 	}
 	entries, berrs := schedule.Build(decls, taskLookup(reg), max(cfg.Spread, 0), noStore)
 	return entries, append(errs, berrs...)
@@ -225,8 +226,15 @@ func (s *Scheduler) tenants(ctx context.Context) ([]schedule.Tenant, error) {
 			out = append(out, schedule.Tenant{ID: t.ID, Schema: t.Schema})
 		}
 	}
+	// The engine relies on ID order (the first of two duplicate periodic
+	// task rows wins), which a TenantStore of the user's own may not keep.
+	if !slices.IsSortedFunc(out, compareTenant) {
+		slices.SortFunc(out, compareTenant)
+	}
 	return out, nil
 }
+
+func compareTenant(x, y schedule.Tenant) int { return cmp.Compare(x.ID, y.ID) }
 
 // enqueue turns the tasks of a tick of e into requests and enqueues them
 // in one round trip.

@@ -120,7 +120,7 @@ func (a *App) Tenant(ctx context.Context, id string) (*Tenant, error) {
 		return nil, fmt.Errorf("%w: %w", ErrUnknownTenant, err)
 	}
 	if a.cache == nil {
-		return nil, errors.New("tenantgen: App.Tenant needs a tenant store: " + needStore)
+		return nil, errors.New("tenantgen: App.Tenant needs a tenant store: " + a.cfg.needStore())
 	}
 	return a.cache.Get(ctx, id, a.cfg.TenantCache)
 }

@@ -87,9 +87,10 @@ func TenantIDFrom(ctx context.Context) (string, bool) {
 
 // TaskTenant returns the tenant record that the worker resolved for the
 // task running with ctx: checked against the tenant store, ready, with its
-// schema. It reports false in a public task and outside tasks, even in a
-// context that WithTenant gave an ID; use TenantIDFrom for the ID alone,
-// or App.Tenant to look a tenant up.
+// schema. (An App without databases has no store to check against: its
+// tasks get a record of the ID alone.) It reports false in a public task
+// and outside tasks, even in a context that WithTenant gave an ID; use
+// TenantIDFrom for the ID alone, or App.Tenant to look a tenant up.
 func TaskTenant(ctx context.Context) (*Tenant, bool) {
 	s := scopeFrom(ctx)
 	if s == nil || s.tenant == nil {

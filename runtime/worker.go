@@ -18,6 +18,9 @@ func (a *App) Run(ctx context.Context) error {
 	if a.cfg.Registry == nil {
 		return errors.New("tenantgen: Run needs Config.Registry: register the tasks to work, e.g. with the generated RegisterTasks")
 	}
+	if err := errors.Join(a.cfg.checkTaskDBs()...); err != nil {
+		return fmt.Errorf("tenantgen: %w", err)
+	}
 	stopScheduler, err := a.startScheduler(ctx)
 	if err != nil {
 		return err

@@ -93,7 +93,7 @@ func (c *Client) RequeueDead(ctx context.Context, queue, id string) error {
 	k := queueKeys(c.cfg.Prefix, queue)
 	s, err := c.rdb.HGet(ctx, k.deadSet, id).Result()
 	if errors.Is(err, redis.Nil) {
-		return fmt.Errorf("tenantgen: no dead task %s in queue %q", id, queue)
+		return fmt.Errorf("tenantgen: no dead task %q in queue %q", id, queue)
 	} else if err != nil {
 		return fmt.Errorf("tenantgen: requeue dead task %s: %w", id, err)
 	}
@@ -115,7 +115,7 @@ func (c *Client) RequeueDead(ctx context.Context, queue, id string) error {
 	case err != nil:
 		return fmt.Errorf("tenantgen: requeue dead task %s: %w", id, err)
 	case n == 0:
-		return fmt.Errorf("tenantgen: no dead task %s in queue %q", id, queue)
+		return fmt.Errorf("tenantgen: no dead task %q in queue %q", id, queue)
 	}
 	return nil
 }

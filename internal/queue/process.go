@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// process runs one delivery and settles it.
-func (w *Worker) process(d *delivery) {
+// process runs one delivery under taskCtx, the parent of every task's
+// context, and settles it.
+func (w *Worker) process(taskCtx context.Context, d *delivery) {
 	defer w.done(d, true)
 	if w.stopping.Load() {
 		w.settle(d, nil, "requeue", "")
@@ -51,7 +52,7 @@ func (w *Worker) process(d *delivery) {
 		timeout = w.cfg.DefaultTimeout
 	}
 	start := time.Now()
-	err = w.call(job, timeout)
+	err = w.call(taskCtx, job, timeout)
 	elapsed := time.Since(start)
 	switch {
 	case err == nil:
@@ -59,7 +60,7 @@ func (w *Worker) process(d *delivery) {
 		if w.log.Enabled(context.Background(), slog.LevelDebug) {
 			w.taskLog(d, env).Debug("task done", "duration", elapsed)
 		}
-	case w.taskCtx.Err() != nil:
+	case taskCtx.Err() != nil:
 		// Shutdown cancelled the task: hand it back without spending a retry.
 		w.taskLog(d, env).Warn("task interrupted by shutdown; handed back to the queue", "duration", elapsed, "err", err)
 		w.settle(d, env, "requeue", "")
@@ -75,9 +76,9 @@ func (w *Worker) taskLog(d *delivery, env *Envelope) *slog.Logger {
 	return w.log.With("task_id", env.ID, "task", env.Name, "tenant", env.Tenant, "queue", d.queue, "attempt", env.Attempt+1)
 }
 
-// call runs job under the task context, bounded by timeout.
-func (w *Worker) call(job Job, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(w.taskCtx, timeout)
+// call runs job under taskCtx, bounded by timeout.
+func (w *Worker) call(taskCtx context.Context, job Job, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(taskCtx, timeout)
 	defer cancel()
 	return w.runner.Run(ctx, job)
 }

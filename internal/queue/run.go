@@ -25,8 +25,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.setupReaders()
 	w.log.Info("worker started", "queues", w.queues, "concurrency", w.cfg.Concurrency)
 
-	w.taskCtx, w.cancelTasks = context.WithCancel(context.WithoutCancel(ctx))
-	defer w.cancelTasks()
+	// Tasks outlive ctx: shutdown gives them ShutdownGrace (see drain).
+	taskCtx, cancelTasks := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelTasks()
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var bgWG sync.WaitGroup
@@ -42,7 +43,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	for range w.cfg.Concurrency {
 		handlers.Go(func() {
 			for d := range w.work {
-				w.process(d)
+				w.process(taskCtx, d)
 			}
 		})
 	}
@@ -52,7 +53,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.stopping.Store(true)
 	close(w.work)
 
-	err := w.drain(&handlers)
+	err := w.drain(&handlers, cancelTasks)
 	w.stopAcks()
 	completerWG.Wait()
 	stopBG()
@@ -72,8 +73,9 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 // drain waits for running tasks: up to ShutdownGrace, then it cancels their
-// contexts (unfinished tasks are handed back) and waits as long again.
-func (w *Worker) drain(handlers *sync.WaitGroup) error {
+// contexts with cancelTasks (unfinished tasks are handed back) and waits as
+// long again.
+func (w *Worker) drain(handlers *sync.WaitGroup, cancelTasks context.CancelFunc) error {
 	done := make(chan struct{})
 	go func() { handlers.Wait(); close(done) }()
 	select {
@@ -82,7 +84,7 @@ func (w *Worker) drain(handlers *sync.WaitGroup) error {
 	case <-time.After(w.cfg.ShutdownGrace):
 	}
 	w.log.Warn("shutdown grace expired; cancelling running tasks", "grace", w.cfg.ShutdownGrace)
-	w.cancelTasks()
+	cancelTasks()
 	select {
 	case <-done:
 		return nil

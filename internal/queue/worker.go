@@ -92,9 +92,7 @@ type Worker struct {
 	ackWake   chan struct{} // wakes the completer
 	ackStop   chan struct{} // closed to stop the completer
 
-	taskCtx     context.Context // parent of every task's context
-	cancelTasks context.CancelFunc
-	stopping    atomic.Bool
+	stopping atomic.Bool
 }
 
 // NewWorker returns a Worker of the queues of c's Config that runs tasks

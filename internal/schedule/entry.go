@@ -10,11 +10,20 @@ import (
 )
 
 // Targets of an entry in its ID, besides a tenant or a list of tenants;
-// runtime.AllTenants and runtime.PublicTarget document them to users.
+// runtime.AllTenants and runtime.PublicTarget are these, for users.
 const (
-	allTenants   = "__all__" // every tenant: name@__all__
-	publicTarget = "public"  // a public task, in the shared schema: name@public
+	AllTenants   = "__all__" // every tenant: name@__all__
+	PublicTarget = "public"  // a public task, in the shared schema: name@public
 )
+
+// Keys names the Redis keys of the schedulers of prefix: the lease and its
+// epoch counter (for internal/leader), and the state hash of each entry's
+// last handled tick. They share the hash tag {sched}, so that the lease
+// and the state it fences are in one slot of a Redis Cluster.
+func Keys(prefix string) (lease, epoch, state string) {
+	base := prefix + ":{sched}:"
+	return base + "leader", base + "epoch", base + "state"
+}
 
 // Decl is a periodic task as declared in Go or by a cron spec. Its fields
 // are those of runtime.Entry, in the same order, so that one converts to
@@ -122,9 +131,9 @@ func build(d Decl, lookup Lookup, defaultSpread time.Duration) (*Entry, error) {
 	case en.public && len(d.Tenants) > 0:
 		return nil, fmt.Errorf("entry %q: task %q is public and runs without a tenant; remove Tenants", name, d.Task)
 	case en.public:
-		en.id = name + "@" + publicTarget
+		en.id = name + "@" + PublicTarget
 	case len(d.Tenants) == 0:
-		en.id = name + "@" + allTenants
+		en.id = name + "@" + AllTenants
 	case len(d.Tenants) == 1:
 		en.id = name + "@" + d.Tenants[0]
 	default:
