@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"time"
 
 	"github.com/tenantgen/tenantgen/internal/leader"
+	"github.com/tenantgen/tenantgen/internal/queue"
 	"github.com/tenantgen/tenantgen/internal/schedule"
 )
 
@@ -124,12 +124,11 @@ func NewScheduler(app *App, cfg SchedulerConfig) (*Scheduler, error) {
 		return nil, fmt.Errorf("tenantgen: invalid schedule: %w", err)
 	}
 	s := &Scheduler{app: app, cfg: cfg}
-	host, _ := os.Hostname()
 	leaseKey, epochKey, stateKey := schedule.Keys(app.cfg.Prefix)
 	lease := leader.New(app.rdb, leader.Config{
 		Key:      leaseKey,
 		EpochKey: epochKey,
-		Holder:   fmt.Sprintf("%s-%d-%s", host, os.Getpid(), newTaskID()[:6]),
+		Holder:   queue.ProcessName(),
 		TTL:      cfg.LeaseTTL,
 	})
 	ecfg := schedule.Config{

@@ -2,7 +2,9 @@ package queue
 
 import (
 	"crypto/rand"
+	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -44,3 +46,11 @@ func NewClient(rdb redis.UniversalClient, cfg Config) *Client {
 
 // NewID returns a random ID, for tasks and worker names.
 func NewID() string { return rand.Text() }
+
+// ProcessName returns a name for one worker or scheduler of this process,
+// unique among those of every host: host, process ID and a random suffix.
+// Operators read it in consumer lists, lease holders and logs.
+func ProcessName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), NewID()[:6])
+}

@@ -3,9 +3,7 @@ package queue
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -99,13 +97,12 @@ type Worker struct {
 // with r.
 func NewWorker(c *Client, r Runner) *Worker {
 	cfg := c.cfg
-	host, _ := os.Hostname()
 	w := &Worker{
 		rdb:      c.rdb,
 		cfg:      cfg,
 		signer:   c.signer,
 		runner:   r,
-		id:       fmt.Sprintf("%s-%d-%s", host, os.Getpid(), NewID()[:6]),
+		id:       ProcessName(),
 		keys:     make(map[string]keys),
 		queueOf:  make(map[string]string),
 		tokens:   make(chan struct{}, cfg.Concurrency),
