@@ -100,8 +100,13 @@ func checkSpec(s TaskSpec) error {
 		return fmt.Errorf("invalid cache TTL %v", s.Cache)
 	case s.Unique < 0:
 		return fmt.Errorf("negative unique window %v", s.Unique)
+	case s.TenantConcurrency < 0:
+		return fmt.Errorf("negative tenant concurrency %d", s.TenantConcurrency)
 	case s.Public && s.Cache > 0:
 		return fmt.Errorf("a public task has no tenant to cache; remove its cache setting")
+	}
+	if err := s.TenantRate.check(); err != nil {
+		return fmt.Errorf("tenant %w", err)
 	}
 	if s.Cron != "" {
 		if _, err := cronspec.Parse(s.Cron); err != nil {

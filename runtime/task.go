@@ -55,6 +55,17 @@ type TaskSpec struct {
 	// Public marks a task that runs without a tenant, in the shared schema.
 	Public bool
 
+	// TenantConcurrency, when positive, caps how many of this task run at
+	// once for one tenant, across every worker process. A tenant at its cap
+	// waits without blocking other tenants and without spending retries. The
+	// directive option tenant_concurrency= sets it.
+	TenantConcurrency int
+
+	// TenantRate, when set, caps how often this task starts for one tenant,
+	// across every worker process. The directive option tenant_rate= sets
+	// it.
+	TenantRate Rate
+
 	// Cron, if set, is a cron spec ("*/5 * * * *", "@hourly") on which the
 	// App's scheduler enqueues the task: for every ready tenant, or once in
 	// the shared schema for a public task (see Scheduler). Only a task
