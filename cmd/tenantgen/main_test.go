@@ -104,7 +104,7 @@ func TestHelpListsEveryOption(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	run(context.Background(), []string{"-help"}, &stdout, &stderr)
-	for _, opt := range []string{"cache=<duration>", "dbs=<list of database aliases>", "name=<task name>", "public", "queue=<queue name>", "retries=<count>", "timeout=<duration>", "unique=<duration>"} {
+	for _, opt := range []string{"cache=<duration>", "dbs=<list of database aliases>", "name=<task name>", "public", "queue=<queue name>", "retries=<count>", "tenant_concurrency=<count>", "tenant_rate=<starts/window>", "timeout=<duration>", "unique=<duration>"} {
 		if !strings.Contains(stderr.String(), opt) {
 			t.Errorf("tenantgen -help does not mention %q", opt)
 		}

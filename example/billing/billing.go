@@ -67,9 +67,12 @@ func SendInvoice(ctx context.Context, args InvoiceArgs) error {
 
 // ChargeCard charges a customer's card, once per customer and amount within
 // an hour however often it is enqueued. An amount that is not positive is a
-// bug of the caller: the task fails permanently, without retries.
+// bug of the caller: the task fails permanently, without retries. At most
+// two charges run at once per tenant, across every worker, as a payment
+// provider allows per merchant account; a tenant charging many cards waits
+// for its own, not the others'.
 //
-//tenant:task unique=1h retries=3 queue=billing
+//tenant:task unique=1h retries=3 queue=billing tenant_concurrency=2
 func ChargeCard(ctx context.Context, customerID string, cents int64) error {
 	if cents <= 0 {
 		return runtime.Permanent(fmt.Errorf("charge card of customer %q: amount %d is not positive", customerID, cents))

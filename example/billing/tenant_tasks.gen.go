@@ -56,10 +56,11 @@ func EnqueueSendInvoice(ctx context.Context, e runtime.Enqueuer, args InvoiceArg
 
 // chargeCardTask is the task declared by ChargeCard in billing.go.
 var chargeCardTask = runtime.NewTask(runtime.TaskSpec{
-	Name:    ChargeCardTaskName,
-	Queue:   "billing",
-	Retries: 3,
-	Unique:  time.Hour,
+	Name:              ChargeCardTaskName,
+	Queue:             "billing",
+	Retries:           3,
+	Unique:            time.Hour,
+	TenantConcurrency: 2,
 }, func(ctx context.Context, p chargeCardParams) error {
 	return ChargeCard(ctx, p.customerID, p.cents)
 })

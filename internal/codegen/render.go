@@ -272,6 +272,15 @@ func (g *generator) spec(t *scan.Task) []jen.Code {
 	if o.Public {
 		field("Public", jen.True())
 	}
+	if o.TenantConcurrency > 0 {
+		field("TenantConcurrency", jen.Lit(o.TenantConcurrency))
+	}
+	if r := o.TenantRate; r.Starts > 0 {
+		field("TenantRate", jen.Qual(RuntimePath, "Rate").Values(
+			jen.Id("Starts").Op(":").Lit(r.Starts),
+			jen.Id("Per").Op(":").Add(duration(r.Per)),
+		))
+	}
 	if o.Cron != "" {
 		field("Cron", jen.Lit(o.Cron))
 	}

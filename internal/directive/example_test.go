@@ -21,7 +21,7 @@ func ExampleParse() {
 	}
 	// Output:
 	// 30s [default replica] 0 true
-	// column 15: unknown option "cahce" in //tenant:task (did you mean "cache"?); valid options: cache, cron, dbs, name, public, queue, retries, timeout, unique
+	// column 15: unknown option "cahce" in //tenant:task (did you mean "cache"?); valid options: cache, cron, dbs, name, public, queue, retries, tenant_concurrency, tenant_rate, timeout, unique
 }
 
 func ExampleMatch() {

@@ -21,6 +21,9 @@ func FuzzParse(f *testing.F) {
 		`//tenant:task queue="billing" name="a.b"`,
 		"//tenant:task name=`raw.name` dbs=`a,b`",
 		`//tenant:task dbs="\x61,b"`,
+		"//tenant:task tenant_concurrency=2 tenant_rate=100/s",
+		"//tenant:task public tenant_rate=5/250ms tenant_concurrency=10000",
+		`//tenant:task tenant_rate="\x31\x30/1m30s"`,
 		// Invalid.
 		"//tenant:",
 		"//tenant:taks",
@@ -45,6 +48,13 @@ func FuzzParse(f *testing.F) {
 		"//tenant:task unique=2562048h retries=1001",
 		"//tenant:task queue=ünïcode cache=-5",
 		"//tenant:task cache=1s public retries=x",
+		"//tenant:task tenant_concurrency=0 tenant_rate=100",
+		"//tenant:task tenant_rate=0/s tenant_concurrency=10001",
+		"//tenant:task tenant_rate=100/999us",
+		"//tenant:task tenant_rate=1/2562048h",
+		"//tenant:task tenant_rate=99999999999999999999/s",
+		"//tenant:task tenant_rate=/ tenant-rate=1/s",
+		`//tenant:task tenant_rate="1\x30/\x31x"`,
 		// Durations, for the durationSyntax check.
 		"1h30m",
 		"1s.5s",
@@ -136,6 +146,12 @@ func FuzzParse(f *testing.F) {
 		}
 		if task.Cache < 0 || task.Timeout < 0 || task.Unique < 0 {
 			t.Errorf("Parse(%q) has a negative duration: %+v", text, task)
+		}
+		if c := task.TenantConcurrency; c < 0 || c > MaxTenantConcurrency {
+			t.Errorf("Parse(%q) TenantConcurrency = %d, want 0 to %d", text, c, MaxTenantConcurrency)
+		}
+		if r := task.TenantRate; r != (Rate{}) && (r.Starts < 1 || r.Starts > MaxRateStarts || r.Per < MinRateWindow) {
+			t.Errorf("Parse(%q) TenantRate = %+v, want the zero Rate or 1 to %d starts per at least %v", text, r, MaxRateStarts, MinRateWindow)
 		}
 	})
 }

@@ -16,6 +16,11 @@ import (
 // MaxRetries is the largest value accepted by the retries option.
 const MaxRetries = 1000
 
+// MaxTenantConcurrency is the largest value accepted by the
+// tenant_concurrency option. A cap above it is no cap a tenant would notice,
+// and most likely a typo.
+const MaxTenantConcurrency = 10000
+
 // Task holds the checked options of one //tenant:task directive. Fields are
 // zero when their option is absent.
 type Task struct {
@@ -30,6 +35,13 @@ type Task struct {
 	RetriesSet bool          // retries= was given (retries=0 disables retries)
 	Timeout    time.Duration // per-attempt timeout
 	Unique     time.Duration // dedup window
+
+	// TenantConcurrency caps how many of the task run at once for one
+	// tenant (for a public task, all its runs together); 0 when absent.
+	TenantConcurrency int
+	// TenantRate caps how often the task starts for one tenant; the zero
+	// Rate when absent.
+	TenantRate Rate
 
 	// Args holds the options as written, in order.
 	Args []Arg
@@ -128,6 +140,31 @@ var options = []option{
 		},
 	},
 	{
+		name: "tenant_concurrency", value: "count", example: "2",
+		doc: fmt.Sprintf("at most this many of the task run at once for one tenant, across every worker process, 1 to %d; on a public task it caps all its runs together (default: the App's setting)", MaxTenantConcurrency),
+		set: func(t *Task, a Arg) *Error {
+			n, err := strconv.Atoi(a.Value)
+			if err != nil || n < 1 || n > MaxTenantConcurrency {
+				msg := fmt.Sprintf("invalid tenant concurrency %q: want a whole number from 1 to %d", a.Value, MaxTenantConcurrency)
+				if err == nil && n == 0 {
+					msg += "; leave the option out to use the App's setting"
+				}
+				return &Error{Offset: a.ValueOffset, Msg: msg}
+			}
+			t.TenantConcurrency = n
+			return nil
+		},
+	},
+	{
+		name: "tenant_rate", value: "starts/window", example: "100/s",
+		doc: fmt.Sprintf("at most <starts> starts of the task in any <window> for one tenant, across every worker process; starts 1 to %d, the window a unit alone (ms, s, m, h) or a Go duration of at least %v, as in 10/1m or 5/250ms; on a public task it caps all its runs together (default: the App's setting)", MaxRateStarts, MinRateWindow),
+		set: func(t *Task, a Arg) *Error {
+			var err *Error
+			t.TenantRate, err = parseRate(a)
+			return err
+		},
+	},
+	{
 		name: "timeout", value: "duration", example: "2m",
 		doc: "bound on each attempt; the task's ctx is cancelled when it expires (default: the App's setting)",
 		set: func(t *Task, a Arg) *Error {
@@ -194,34 +231,41 @@ func (o *option) isFlag() bool { return o.value == "" }
 // parseDuration parses a duration option; zero is allowed only when
 // allowZero is set, and negative values never are.
 func parseDuration(a Arg, allowZero bool) (time.Duration, *Error) {
-	invalid := func(why string) (time.Duration, *Error) {
+	d, why := durationValue(a.Value, allowZero, "use Go duration syntax, e.g. 30s, 2m or 1h30m")
+	if why != "" {
 		return 0, &Error{Offset: a.ValueOffset, Msg: fmt.Sprintf("invalid duration %q for option %q: %s", a.Value, a.Key, why)}
 	}
-	if isNumber(a.Value) && (a.Value != "0" || !allowZero) {
-		f, _ := strconv.ParseFloat(a.Value, 64)
+	return d, nil
+}
+
+// durationValue parses s as a duration. On failure it returns why s is not
+// a valid one, ending with syntaxHint when s is not a duration at all.
+func durationValue(s string, allowZero bool, syntaxHint string) (time.Duration, string) {
+	if isNumber(s) && (s != "0" || !allowZero) {
+		f, _ := strconv.ParseFloat(s, 64)
 		switch {
 		case f < 0:
-			return invalid("must not be negative")
+			return 0, "must not be negative"
 		case f == 0 && !allowZero:
-			return invalid("must be positive")
+			return 0, "must be positive"
 		}
-		return invalid(fmt.Sprintf("missing unit, e.g. %ss", a.Value))
+		return 0, fmt.Sprintf("missing unit, e.g. %ss", s)
 	}
-	d, err := time.ParseDuration(a.Value)
+	d, err := time.ParseDuration(s)
 	switch {
-	case err != nil && durationSyntax.MatchString(a.Value):
+	case err != nil && durationSyntax.MatchString(s):
 		// The syntax is right, so the value overflowed.
-		return invalid("too large; use at most " + maxDuration)
+		return 0, "too large; use at most " + maxDuration
 	case err != nil:
-		return invalid("use Go duration syntax, e.g. 30s, 2m or 1h30m")
+		return 0, syntaxHint
 	case d < 0:
-		return invalid("must not be negative")
+		return 0, "must not be negative"
 	case d == 0 && !allowZero:
-		return invalid("must be positive")
+		return 0, "must be positive"
 	case d == math.MaxInt64:
-		return invalid("too large; use at most " + maxDuration)
+		return 0, "too large; use at most " + maxDuration
 	}
-	return d, nil
+	return d, ""
 }
 
 // maxDuration is about the largest duration time.Duration holds.

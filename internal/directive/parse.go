@@ -3,6 +3,7 @@ package directive
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -161,11 +162,7 @@ func check(t *Task, before []Arg, a Arg) *Error {
 	o := lookupOption(a.Key)
 	if o == nil {
 		msg := fmt.Sprintf("unknown option %q in %s", a.Key, Prefix+"task")
-		var all []string
-		for _, o := range options {
-			all = append(all, o.name)
-		}
-		if s := suggest(a.Key, all); s != "" {
+		if s := suggestOption(a.Key); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
 		return &Error{Offset: a.KeyOffset, Msg: msg + "; valid options: " + ValidOptions()}
@@ -279,12 +276,34 @@ func checkKey(a Arg) *Error {
 	if a.Key == "" {
 		return &Error{Offset: a.KeyOffset, Msg: "missing option name before \"=\""}
 	}
-	for _, c := range []byte(a.Key) {
-		if c < 'a' || c > 'z' {
-			return &Error{Offset: a.KeyOffset, Msg: fmt.Sprintf("invalid option name %q: option names are lowercase letters; valid options: %s", a.Key, ValidOptions())}
+	if !optionName.MatchString(a.Key) {
+		msg := fmt.Sprintf("invalid option name %q: option names are lowercase words joined by underscores", a.Key)
+		// "tenant-rate" or "Cache" is a misspelt option, not an unknown one.
+		like := strings.Trim(strings.ReplaceAll(strings.ToLower(a.Key), "-", "_"), "_")
+		if s := suggestOption(like); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
+		return &Error{Offset: a.KeyOffset, Msg: msg + "; valid options: " + ValidOptions()}
 	}
 	return nil
+}
+
+// optionName matches the names options may have.
+var optionName = regexp.MustCompile(`^[a-z]+(_[a-z]+)*$`)
+
+// suggestOption returns the option that name is a plausible typo of, or that
+// it is the last word of ("rate" for "tenant_rate"), or "".
+func suggestOption(name string) string {
+	all := make([]string, len(options))
+	for i, o := range options {
+		all[i] = o.name
+	}
+	for _, o := range all {
+		if strings.HasSuffix(o, "_"+name) {
+			return o // before suggest, which finds "name" for "rate"
+		}
+	}
+	return suggest(name, all)
 }
 
 // quotedEnd returns the offset just past the Go string literal that starts

@@ -12,7 +12,7 @@ import (
 )
 
 // validOptions is the list that error messages end with.
-const validOptions = "cache, cron, dbs, name, public, queue, retries, timeout, unique"
+const validOptions = "cache, cron, dbs, name, public, queue, retries, tenant_concurrency, tenant_rate, timeout, unique"
 
 func TestParse(t *testing.T) {
 	t.Parallel()
@@ -428,17 +428,52 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "uppercase option name",
 			text: "//tenant:task Cache=1s",
-			want: []wantError{{Offset: 14, Msg: `invalid option name "Cache": option names are lowercase letters; valid options: ` + validOptions}},
+			want: []wantError{{Offset: 14, Msg: `invalid option name "Cache": option names are lowercase words joined by underscores (did you mean "cache"?); valid options: ` + validOptions}},
 		},
 		{
 			name: "option name with digits",
 			text: "//tenant:task queue=q cache2=1s",
-			want: []wantError{{Offset: 22, Has: `invalid option name "cache2": option names are lowercase letters`}},
+			want: []wantError{{Offset: 22, Has: `invalid option name "cache2": option names are lowercase words joined by underscores (did you mean "cache"?)`}},
 		},
 		{
-			name: "option name with underscore",
+			name: "unknown option name with underscore",
 			text: "//tenant:task max_retries=1",
-			want: []wantError{{Offset: 14, Has: `invalid option name "max_retries"`}},
+			want: []wantError{{Offset: 14, Msg: `unknown option "max_retries" in //tenant:task; valid options: ` + validOptions}},
+		},
+		{
+			name: "option name with a leading underscore",
+			text: "//tenant:task _rate=1/s",
+			want: []wantError{{Offset: 14, Has: `invalid option name "_rate": option names are lowercase words joined by underscores (did you mean "tenant_rate"?)`}},
+		},
+		{
+			name: "option name with a trailing underscore",
+			text: "//tenant:task cache_=1s",
+			want: []wantError{{Offset: 14, Has: `invalid option name "cache_": option names are lowercase words joined by underscores (did you mean "cache"?)`}},
+		},
+		{
+			name: "option name with a double underscore",
+			text: "//tenant:task tenant__rate=1/s",
+			want: []wantError{{Offset: 14, Has: `invalid option name "tenant__rate": option names are lowercase words joined by underscores (did you mean "tenant_rate"?)`}},
+		},
+		{
+			name: "option name with a dash",
+			text: "//tenant:task tenant-concurrency=2",
+			want: []wantError{{Offset: 14, Has: `invalid option name "tenant-concurrency": option names are lowercase words joined by underscores (did you mean "tenant_concurrency"?)`}},
+		},
+		{
+			name: "invalid option name without suggestion",
+			text: "//tenant:task Color=red",
+			want: []wantError{{Offset: 14, Msg: `invalid option name "Color": option names are lowercase words joined by underscores; valid options: ` + validOptions}},
+		},
+		{
+			name: "unknown option that is the last word of one",
+			text: "//tenant:task rate=100/s",
+			want: []wantError{{Offset: 14, Msg: `unknown option "rate" in //tenant:task (did you mean "tenant_rate"?); valid options: ` + validOptions}},
+		},
+		{
+			name: "unknown option missing its underscore",
+			text: "//tenant:task tenantconcurrency=2",
+			want: []wantError{{Offset: 14, Has: `(did you mean "tenant_concurrency"?)`}},
 		},
 		{
 			name: "colon instead of equals",
@@ -833,34 +868,40 @@ func TestParseErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			task, err := Parse(tt.text)
-			if err == nil {
-				t.Fatalf("Parse(%q) = %+v, nil, want errors", tt.text, task)
-			}
-			if task != nil {
-				t.Errorf("Parse(%q) returned task %+v with error, want nil", tt.text, task)
-			}
-			var list ErrorList
-			if !errors.As(err, &list) {
-				t.Fatalf("Parse(%q) error is %T, want ErrorList", tt.text, err)
-			}
-			var got []wantError
-			for i, e := range list {
-				var w *wantError
-				if i < len(tt.want) {
-					w = &tt.want[i]
-				}
-				got = append(got, *asWant(e, w))
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Parse(%q) errors mismatch (-want +got):\n%s", tt.text, diff)
-			}
-			for _, e := range list {
-				if e.Offset < 0 || e.Offset > len(tt.text) {
-					t.Errorf("Parse(%q): offset %d of %q is outside the text", tt.text, e.Offset, e.Msg)
-				}
-			}
+			checkErrors(t, tt.text, tt.want)
 		})
+	}
+}
+
+// checkErrors checks that Parse(text) fails with the errors want, in order.
+func checkErrors(t *testing.T, text string, want []wantError) {
+	t.Helper()
+	task, err := Parse(text)
+	if err == nil {
+		t.Fatalf("Parse(%q) = %+v, nil, want errors", text, task)
+	}
+	if task != nil {
+		t.Errorf("Parse(%q) returned task %+v with error, want nil", text, task)
+	}
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("Parse(%q) error is %T, want ErrorList", text, err)
+	}
+	var got []wantError
+	for i, e := range list {
+		var w *wantError
+		if i < len(want) {
+			w = &want[i]
+		}
+		got = append(got, *asWant(e, w))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Parse(%q) errors mismatch (-want +got):\n%s", text, diff)
+	}
+	for _, e := range list {
+		if e.Offset < 0 || e.Offset > len(text) {
+			t.Errorf("Parse(%q): offset %d of %q is outside the text", text, e.Offset, e.Msg)
+		}
 	}
 }
 
@@ -1014,8 +1055,8 @@ func TestHelp(t *testing.T) {
 		if h.Doc == "" {
 			t.Errorf("option %q has an empty Doc", h.Name)
 		}
-		if h.Name == "" || strings.Trim(h.Name, "abcdefghijklmnopqrstuvwxyz") != "" {
-			t.Errorf("option name %q is not lowercase letters", h.Name)
+		if !optionName.MatchString(h.Name) {
+			t.Errorf("option name %q is not lowercase words joined by underscores", h.Name)
 		}
 		if !strings.HasPrefix(h.Syntax, h.Name) {
 			t.Errorf("option %q: Syntax %q does not start with the name", h.Name, h.Syntax)
