@@ -18,3 +18,9 @@ func NoopRequest(ctx context.Context, a probe.Args) (runtime.Request, error) {
 func TouchRequest(ctx context.Context, a probe.Args) (runtime.Request, error) {
 	return touchTask.NewRequest(ctx, a)
 }
+
+// WorkRequest builds the Request that EnqueueWork would enqueue, for
+// runtime.App.EnqueueMany; ctx carries the tenant.
+func WorkRequest(ctx context.Context, a probe.Args) (runtime.Request, error) {
+	return workTask.NewRequest(ctx, a)
+}

@@ -5,6 +5,7 @@ package tasks
 
 import (
 	"context"
+	"time"
 
 	"github.com/tenantgen/tenantgen/bench/internal/probe"
 	"github.com/tenantgen/tenantgen/runtime"
@@ -34,6 +35,18 @@ func Touch(ctx context.Context, a probe.Args) error {
 	if _, err := db.Exec(ctx, "UPDATE items SET n = n + 1 WHERE id = $1", 1); err != nil {
 		return err
 	}
+	probe.Done(a)
+	return nil
+}
+
+// Work occupies a handler for probe.WorkTime for the tenant it runs for,
+// without touching the database: the fairness workload's task, where the
+// handlers, not the queue or PostgreSQL, must bound the rate.
+//
+//tenant:task cache=30s retries=3
+func Work(ctx context.Context, a probe.Args) error {
+	probe.Start(a)
+	time.Sleep(probe.WorkTime)
 	probe.Done(a)
 	return nil
 }

@@ -19,6 +19,9 @@ const (
 
 	// TouchTaskName is the name stored with each queued Touch task.
 	TouchTaskName = "github.com/tenantgen/tenantgen/bench/tasks.Touch"
+
+	// WorkTaskName is the name stored with each queued Work task.
+	WorkTaskName = "github.com/tenantgen/tenantgen/bench/tasks.Work"
 )
 
 // noopTask is the task declared by Noop in tasks.go.
@@ -48,10 +51,24 @@ func EnqueueTouch(ctx context.Context, e runtime.Enqueuer, a probe.Args, opts ..
 	return touchTask.Enqueue(ctx, e, a, opts...)
 }
 
-// RegisterTasks registers the tasks of package tasks with r: Noop and Touch.
+// workTask is the task declared by Work in tasks.go.
+var workTask = runtime.NewTask[probe.Args](runtime.TaskSpec{
+	Name:    WorkTaskName,
+	Retries: 3,
+	Cache:   30 * time.Second,
+}, Work)
+
+// EnqueueWork enqueues Work(ctx, a) for the tenant in ctx.
+// Options in opts override those of its //tenant:task directive.
+func EnqueueWork(ctx context.Context, e runtime.Enqueuer, a probe.Args, opts ...runtime.EnqueueOption) (runtime.TaskID, error) {
+	return workTask.Enqueue(ctx, e, a, opts...)
+}
+
+// RegisterTasks registers the tasks of package tasks with r: Noop, Touch and Work.
 func RegisterTasks(r *runtime.Registry) error {
 	return r.Register(
 		noopTask,
 		touchTask,
+		workTask,
 	)
 }

@@ -20,12 +20,21 @@ type env struct {
 	Pool        int    // size of the worker's pgx pool
 	Concurrency int    // handlers running at once in the worker
 	CPUProfile  string // worker: write a CPU profile here
+	// Workload is the workload the worker serves: the arms that give the
+	// fairness workload a queue per tenant configure their queues by it.
+	Workload string
+	// Tenants is how many tenants (1 to Tenants) the fairness workload
+	// enqueues for, so that those arms know which queues to serve.
+	Tenants int
 }
 
 // job is one task to enqueue. Tenant is empty for the noop workload.
 type job struct {
 	probe.Args
 	Tenant string
+	// Work makes it the fairness workload's task, which works (sleeps)
+	// probe.WorkTime for Tenant, instead of the tenant workload's update.
+	Work bool
 }
 
 // enqueuer is the producer side of an arm.
@@ -53,6 +62,11 @@ type arm struct {
 	NoFanout bool
 	// NoTenant skips the tenant workload (set while an arm cannot run it).
 	NoTenant bool
+	// NoFairness skips the fairness workload.
+	NoFairness bool
+	// Fairness says, for the report, what the arm does to share its
+	// handlers fairly between tenants in the fairness workload.
+	Fairness string
 	Enqueuer func(ctx context.Context, e env) (enqueuer, error)
 	// Worker runs the arm's worker until ctx is cancelled, then shuts it
 	// down gracefully.

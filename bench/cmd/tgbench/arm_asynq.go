@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -31,7 +32,26 @@ var asynqArm = &arm{
 		}
 		return &asynqEnqueuer{c: asynq.NewClient(opt), in: asynq.NewInspector(opt), pool: pool}, nil
 	},
-	Worker: asynqWorker,
+	Fairness: "a queue per tenant (`asynq.Queue`), each of weight 1 in `Config.Queues`: the server's 16 handlers are shared, and each one that frees up tries the queues in a weighted random order, one dequeue script per queue until one has a task. The queues must be listed when the server starts",
+	Worker:   asynqWorker,
+}
+
+// asynqTenantQueue is the queue of tenant's tasks in the fairness
+// workload.
+func asynqTenantQueue(tenant string) string { return "tenant:" + tenant }
+
+// asynqQueues is the server's Config.Queues for workload: the default
+// queue, or in the fairness workload one queue per tenant, all of weight
+// 1, so that asynq's weighted priority picks them evenly.
+func asynqQueues(e env) map[string]int {
+	if e.Workload != "fairness" {
+		return map[string]int{"default": 1}
+	}
+	qs := map[string]int{}
+	for i := 1; i <= e.Tenants; i++ {
+		qs[asynqTenantQueue(tenantID(i))] = 1
+	}
+	return qs
 }
 
 // asynqArgs is the payload of both task types.
@@ -47,15 +67,17 @@ type asynqEnqueuer struct {
 }
 
 func asynqTask(j job) (*asynq.Task, error) {
-	payload, err := json.Marshal(asynqArgs(j))
+	payload, err := json.Marshal(asynqArgs{Args: j.Args, Tenant: j.Tenant})
 	if err != nil {
 		return nil, err
 	}
-	kind := "noop"
-	if j.Tenant != "" {
-		kind = "touch"
+	switch {
+	case j.Work:
+		return asynq.NewTask("work", payload, asynq.Queue(asynqTenantQueue(j.Tenant))), nil
+	case j.Tenant != "":
+		return asynq.NewTask("touch", payload), nil
 	}
-	return asynq.NewTask(kind, payload), nil
+	return asynq.NewTask("noop", payload), nil
 }
 
 func (q *asynqEnqueuer) One(ctx context.Context, j job) error {
@@ -162,9 +184,19 @@ func asynqWorker(ctx context.Context, e env) error {
 		probe.Done(a.Args)
 		return nil
 	})
+	mux.HandleFunc("work", func(ctx context.Context, t *asynq.Task) error {
+		a, err := decode(t)
+		if err != nil {
+			return err
+		}
+		probe.Start(a.Args)
+		time.Sleep(probe.WorkTime)
+		probe.Done(a.Args)
+		return nil
+	})
 	srv := asynq.NewServer(opt, asynq.Config{
 		Concurrency: e.Concurrency,
-		Queues:      map[string]int{"default": 1},
+		Queues:      asynqQueues(e),
 		LogLevel:    asynq.WarnLevel,
 	})
 	if err := srv.Start(mux); err != nil {

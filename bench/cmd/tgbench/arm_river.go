@@ -28,6 +28,7 @@ const (
 var riverTunedArm = &arm{
 	Name:     "river-tuned",
 	Label:    "github.com/riverqueue/river v0.51.2 with riverpgxv5, tuned as river bench is: MaxWorkers 2000, FetchCooldown 2ms, FetchPollInterval 20ms; batches with InsertManyFast (COPY)",
+	Fairness: "a queue per tenant (`InsertOpts.Queue`), each with MaxWorkers 16, not 2,000: the tasks sleep, so the workers, not river, would set the rate. River has no pool of workers shared across queues and no per-tenant limit in its open-source module, so the noisy tenant drains with 16 workers, as in the other arms, while each quiet tenant has 16 of its own (up to 96 at once, and in the no-skew pass all 96 are busy). FetchCooldown and FetchPollInterval as tuned; the queues are listed when the client starts",
 	Enqueuer: riverEnqueuer,
 	Worker: func(ctx context.Context, e env) error {
 		return riverWorker(ctx, e, riverTunedWorkers, riverTunedFetchCooldown, riverTunedPollInterval)
@@ -43,7 +44,10 @@ var riverDefaultArm = &arm{
 	Label:    "github.com/riverqueue/river v0.51.2 with riverpgxv5, defaults: MaxWorkers 16 (the handler concurrency), FetchCooldown 100ms, FetchPollInterval 1s",
 	Slow:     true,
 	NoFanout: true,
-	Enqueuer: riverEnqueuer,
+	// At 160 tasks/s it would take a minute per 10,000 tasks, and its
+	// handful of slow-arm tasks makes no backlog.
+	NoFairness: true,
+	Enqueuer:   riverEnqueuer,
 	Worker: func(ctx context.Context, e env) error {
 		return riverWorker(ctx, e, e.Concurrency, 0, 0)
 	},
@@ -60,11 +64,41 @@ type riverTouchArgs struct {
 
 func (riverTouchArgs) Kind() string { return "touch" }
 
-func riverArgs(j job) river.JobArgs {
-	if j.Tenant == "" {
-		return riverNoopArgs{j.Args}
+type riverWorkArgs struct {
+	probe.Args
+	Tenant string `json:"tenant"`
+}
+
+func (riverWorkArgs) Kind() string { return "work" }
+
+// riverTenantQueue is the queue of tenant's tasks in the fairness
+// workload.
+func riverTenantQueue(tenant string) string { return "tenant_" + tenant }
+
+// riverInsert returns the arguments and insert options of j: the fairness
+// workload's tasks go to their tenant's queue.
+func riverInsert(j job) (river.JobArgs, *river.InsertOpts) {
+	switch {
+	case j.Work:
+		return riverWorkArgs{j.Args, j.Tenant}, &river.InsertOpts{Queue: riverTenantQueue(j.Tenant)}
+	case j.Tenant == "":
+		return riverNoopArgs{j.Args}, nil
 	}
-	return riverTouchArgs(j)
+	return riverTouchArgs{j.Args, j.Tenant}, nil
+}
+
+// riverQueues is the client's Config.Queues for workload: the default
+// queue with maxWorkers, or in the fairness workload one queue per tenant
+// with the handler concurrency each.
+func riverQueues(e env, maxWorkers int) map[string]river.QueueConfig {
+	if e.Workload != "fairness" {
+		return map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}}
+	}
+	qs := map[string]river.QueueConfig{}
+	for i := 1; i <= e.Tenants; i++ {
+		qs[riverTenantQueue(tenantID(i))] = river.QueueConfig{MaxWorkers: e.Concurrency}
+	}
+	return qs
 }
 
 // riverMigrate brings river's tables in riverSchema up to date.
@@ -100,14 +134,16 @@ func riverEnqueuer(ctx context.Context, e env) (enqueuer, error) {
 }
 
 func (q *riverEnq) One(ctx context.Context, j job) error {
-	_, err := q.client.Insert(ctx, riverArgs(j), nil)
+	args, opts := riverInsert(j)
+	_, err := q.client.Insert(ctx, args, opts)
 	return err
 }
 
 func (q *riverEnq) Many(ctx context.Context, jobs []job) error {
 	params := make([]river.InsertManyParams, len(jobs))
 	for i, j := range jobs {
-		params[i] = river.InsertManyParams{Args: riverArgs(j)}
+		args, opts := riverInsert(j)
+		params[i] = river.InsertManyParams{Args: args, InsertOpts: opts}
 	}
 	_, err := q.client.InsertManyFast(ctx, params)
 	return err
@@ -159,9 +195,15 @@ func riverWorker(ctx context.Context, e env, maxWorkers int, cooldown, poll time
 		probe.Done(j.Args.Args)
 		return nil
 	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[riverWorkArgs]) error {
+		probe.Start(j.Args.Args)
+		time.Sleep(probe.WorkTime)
+		probe.Done(j.Args.Args)
+		return nil
+	}))
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Schema:            riverSchema,
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
+		Queues:            riverQueues(e, maxWorkers),
 		Workers:           workers,
 		FetchCooldown:     cooldown,
 		FetchPollInterval: poll,

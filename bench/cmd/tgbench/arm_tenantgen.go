@@ -13,6 +13,7 @@ const tenantgenPrefix = "tgbench"
 var tenantgenArm = &arm{
 	Name:     "tenantgen",
 	Label:    "this repository, through the stubs generated in bench/tasks: Concurrency 16; batches with App.EnqueueMany",
+	Fairness: "nothing of its own: every task goes to the default queue with its tenant (`runtime.WithTenant`), as in the other workloads, and the runtime decides the order",
 	Enqueuer: tenantgenEnqueuer,
 	Worker:   tenantgenWorker,
 }
@@ -34,7 +35,11 @@ func tenantgenEnqueuer(ctx context.Context, e env) (enqueuer, error) {
 }
 
 func (q *tgEnq) One(ctx context.Context, j job) error {
-	if j.Tenant == "" {
+	switch {
+	case j.Work:
+		_, err := tasks.EnqueueWork(runtime.WithTenant(ctx, j.Tenant), q.app, j.Args)
+		return err
+	case j.Tenant == "":
 		_, err := tasks.EnqueueNoop(ctx, q.app, j.Args)
 		return err
 	}
@@ -45,9 +50,12 @@ func (q *tgEnq) Many(ctx context.Context, jobs []job) error {
 	reqs := make([]runtime.Request, len(jobs))
 	for i, j := range jobs {
 		var err error
-		if j.Tenant == "" {
+		switch {
+		case j.Work:
+			reqs[i], err = tasks.WorkRequest(runtime.WithTenant(ctx, j.Tenant), j.Args)
+		case j.Tenant == "":
 			reqs[i], err = tasks.NoopRequest(ctx, j.Args)
-		} else {
+		default:
 			reqs[i], err = tgTouchRequest(runtime.WithTenant(ctx, j.Tenant), j.Args)
 		}
 		if err != nil {

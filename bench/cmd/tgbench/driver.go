@@ -27,6 +27,17 @@ type sample struct {
 	FanoutSecs  float64 `json:"fanout_s"` // seconds to enqueue the fan-out
 	RSSKB       int     `json:"rss_kb"`   // worker's peak RSS
 
+	// The fairness workload (N is the noisy backlog). Latencies are from
+	// just before a quiet tenant's enqueue call to the start of its task.
+	QuietN    int     `json:"quiet_n,omitempty"` // quiet tenants' tasks
+	QuietP50  float64 `json:"quiet_p50_ms,omitempty"`
+	QuietP95  float64 `json:"quiet_p95_ms,omitempty"`
+	QuietP99  float64 `json:"quiet_p99_ms,omitempty"`
+	Drain     float64 `json:"drain,omitempty"`      // tasks/s: the noisy backlog, first start to last end
+	Total     float64 `json:"total,omitempty"`      // tasks/s: noisy and quiet tasks together, same span
+	Even      float64 `json:"even,omitempty"`       // tasks/s: as many tasks spread evenly, no skew
+	QuietLate int     `json:"quiet_late,omitempty"` // quiet tasks enqueued after the backlog drained
+
 	Problems []string `json:"problems,omitempty"` // lost, duplicated or miscounted tasks
 	Err      string   `json:"error,omitempty"`
 }
@@ -140,6 +151,9 @@ func (d *driver) profilePath(a *arm, workload string, run int) string {
 }
 
 func (d *driver) runOneErr(ctx context.Context, a *arm, workload string, s *sample) error {
+	if workload == "fairness" {
+		return d.runFairness(ctx, a, s)
+	}
 	n := d.s.tasks(a, d.s.N)
 	s.N = n
 	tenants := 0

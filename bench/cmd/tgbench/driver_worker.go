@@ -21,6 +21,7 @@ type worker struct {
 	cmd     *exec.Cmd
 	results chan probe.Result
 	got     map[int]probe.Result // results received while waiting for another phase
+	begun   map[int]bool         // phases whose first task has started
 	exited  chan error
 }
 
@@ -30,7 +31,8 @@ func (d *driver) startWorker(ctx context.Context, a *arm, e env, want [probe.Num
 		ws[i] = strconv.Itoa(n)
 	}
 	args := []string{"worker", "-arm", a.Name, "-want", strings.Join(ws, ","),
-		"-pg", e.PG, "-redis", e.Redis, "-pool", strconv.Itoa(e.Pool), "-concurrency", strconv.Itoa(e.Concurrency)}
+		"-pg", e.PG, "-redis", e.Redis, "-pool", strconv.Itoa(e.Pool), "-concurrency", strconv.Itoa(e.Concurrency),
+		"-workload", e.Workload, "-tenants", strconv.Itoa(e.Tenants)}
 	if profile != "" {
 		args = append(args, "-cpuprofile", profile)
 	}
@@ -43,7 +45,7 @@ func (d *driver) startWorker(ctx context.Context, a *arm, e env, want [probe.Num
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	w := &worker{cmd: cmd, results: make(chan probe.Result, probe.NumPhases), got: map[int]probe.Result{}, exited: make(chan error, 1)}
+	w := &worker{cmd: cmd, results: make(chan probe.Result, 2*probe.NumPhases), got: map[int]probe.Result{}, begun: map[int]bool{}, exited: make(chan error, 1)}
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -62,14 +64,37 @@ func (d *driver) startWorker(ctx context.Context, a *arm, e env, want [probe.Num
 // wait returns the Result of phase, or an error if the worker exits or
 // the phase takes longer than timeout.
 func (w *worker) wait(phase int, timeout time.Duration) (probe.Result, error) {
+	return w.await(phase, false, timeout)
+}
+
+// waitBegun returns once the first task of phase has started, or an error
+// if the worker exits or none starts within timeout.
+func (w *worker) waitBegun(phase int, timeout time.Duration) error {
+	_, err := w.await(phase, true, timeout)
+	return err
+}
+
+// await waits for the Result of phase, or with begun for the notice that
+// its first task started; what else arrives meanwhile is kept for later.
+func (w *worker) await(phase int, begun bool, timeout time.Duration) (probe.Result, error) {
 	if r, ok := w.got[phase]; ok {
 		return r, nil
+	}
+	if begun && w.begun[phase] {
+		return probe.Result{}, nil
 	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	for {
 		select {
 		case r := <-w.results:
+			if r.Begun {
+				w.begun[r.Phase] = true
+				if begun && r.Phase == phase {
+					return probe.Result{}, nil
+				}
+				continue
+			}
 			if r.Phase == phase {
 				return r, nil
 			}
@@ -78,6 +103,9 @@ func (w *worker) wait(phase int, timeout time.Duration) (probe.Result, error) {
 			w.exited <- err
 			return probe.Result{}, fmt.Errorf("worker exited early: %v", err)
 		case <-t.C:
+			if begun {
+				return probe.Result{}, fmt.Errorf("no task of the %s phase started within %v", probe.PhaseNames[phase], timeout)
+			}
 			return probe.Result{}, fmt.Errorf("%s phase not done after %v", probe.PhaseNames[phase], timeout)
 		}
 	}

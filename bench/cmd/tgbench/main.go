@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tenantgen/tenantgen/bench/internal/probe"
 )
 
 func main() {
@@ -59,9 +61,9 @@ func runMain(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	full := fs.Bool("full", false, "full mode: more tasks and runs (default: quick mode, about a minute)")
 	runs := fs.Int("runs", 0, "runs of each arm (default: 3 quick, 5 full)")
-	n := fs.Int("n", 0, "tasks per throughput phase (default: 5,000 quick, 50,000 full)")
+	n := fs.Int("n", 0, "tasks per throughput phase, and the fairness workload's noisy backlog (default: 5,000 and 10,000 quick, 50,000 and 40,000 full)")
 	armList := fs.String("arms", "", "comma-separated arms (default: all)")
-	workloads := fs.String("workloads", "noop,tenant,fanout", "comma-separated workloads")
+	workloads := fs.String("workloads", "noop,tenant,fanout,fairness", "comma-separated workloads")
 	skipCeiling := fs.Bool("no-ceiling", false, "skip pgbench and redis-benchmark")
 	skipCount := fs.Bool("no-count", false, "skip the pass that counts round trips")
 	pgURL := fs.String("pg", os.Getenv("TENANTGEN_DATABASE_URL"), "PostgreSQL server URL (its database is only used to create "+benchDatabase+")")
@@ -75,18 +77,25 @@ func runMain(args []string) error {
 	fs.Parse(args)
 
 	s := settings{Mode: "quick", N: 5000, Tenants: 50, Fanout: 10000, Latency: 100, LatencyGap: 10 * time.Millisecond,
-		Batch: 1000, Runs: 3, CountN: 1000, Pool: 20, Concurrency: 16, CeilingSecs: 1, SlowN: 80, FanoutWork: 1}
+		Batch: 1000, Runs: 3, CountN: 1000, Pool: 20, Concurrency: 16, CeilingSecs: 1, SlowN: 80, FanoutWork: 1,
+		FairBacklog: 10000, FairQuiet: 5, FairGap: 20 * time.Millisecond, WorkTime: probe.WorkTime}
 
 	if *full {
 		s.Mode, s.N, s.Latency, s.Runs, s.CountN, s.CeilingSecs, s.SlowN, s.FanoutWork = "full", 50000, 500, 5, 10000, 10, 1600, 5
+		s.FairBacklog = 40000
 	}
 	if *runs > 0 {
 		s.Runs = *runs
 	}
 	if *n > 0 {
-		s.N = *n
+		s.N, s.FairBacklog = *n, *n
 	}
 	s.Workloads = strings.Split(*workloads, ",")
+	for _, wl := range s.Workloads {
+		if !slices.Contains(workloadNames, wl) {
+			return fmt.Errorf("unknown workload %q: choose from %s", wl, strings.Join(workloadNames, ", "))
+		}
+	}
 	for _, a := range arms {
 		s.Arms = append(s.Arms, a.Name)
 	}
@@ -157,7 +166,7 @@ func runMain(args []string) error {
 				}
 				t0 := time.Now()
 				sm := d.runOne(ctx, a, wl, run)
-				logf("run %d/%d %-13s %-6s %4.1fs %s", run, s.Runs, a.Name, wl, time.Since(t0).Seconds(), sm.brief())
+				logf("run %d/%d %-13s %-8s %4.1fs %s", run, s.Runs, a.Name, wl, time.Since(t0).Seconds(), sm.brief())
 				res.Samples = append(res.Samples, sm)
 			}
 		}
@@ -165,12 +174,12 @@ func runMain(args []string) error {
 	if !*skipCount {
 		for _, a := range sel {
 			for _, wl := range s.Workloads {
-				if wl == "fanout" || skip(a, wl) {
+				if wl == "fanout" || wl == "fairness" || skip(a, wl) {
 					continue
 				}
 				t0 := time.Now()
 				t := d.countTrips(ctx, a, wl)
-				logf("round trips %-13s %-6s %4.1fs %s", a.Name, wl, time.Since(t0).Seconds(), t.brief())
+				logf("round trips %-13s %-8s %4.1fs %s", a.Name, wl, time.Since(t0).Seconds(), t.brief())
 				res.Trips = append(res.Trips, t)
 			}
 		}
@@ -199,9 +208,12 @@ func runMain(args []string) error {
 	return nil
 }
 
+// workloadNames are the workloads, in the report's order.
+var workloadNames = []string{"noop", "tenant", "fanout", "fairness"}
+
 // skip tells whether arm a does not run workload wl.
 func skip(a *arm, wl string) bool {
-	return (wl == "fanout" && a.NoFanout) || (wl == "tenant" && a.NoTenant)
+	return (wl == "fanout" && a.NoFanout) || (wl == "tenant" && a.NoTenant) || (wl == "fairness" && a.NoFairness)
 }
 
 func reportMain(args []string) error {
@@ -228,9 +240,16 @@ func (s sample) brief() string {
 		return "ERROR: " + s.Err
 	}
 	var b strings.Builder
-	if s.Workload == "fanout" {
+	switch s.Workload {
+	case "fanout":
 		fmt.Fprintf(&b, "enqueue %d in %.3fs, processing %.0f/s", s.N, s.FanoutSecs, s.Proc)
-	} else {
+	case "fairness":
+		fmt.Fprintf(&b, "quiet start p50 %.2fms p95 %.2fms p99 %.2fms, backlog of %d drained at %.0f/s, total %.0f/s, no skew %.0f/s",
+			s.QuietP50, s.QuietP95, s.QuietP99, s.N, s.Drain, s.Total, s.Even)
+		if s.QuietLate > 0 {
+			fmt.Fprintf(&b, ", %d quiet tasks enqueued after the drain", s.QuietLate)
+		}
+	default:
 		fmt.Fprintf(&b, "batch %.0f/s, processing %.0f/s, end to end %.0f/s", s.EnqBatch, s.Proc, s.E2E)
 		if s.P50 > 0 {
 			fmt.Fprintf(&b, ", single %.0fµs, p50 %.2fms p99 %.2fms", s.EnqSingleUS, s.P50, s.P99)

@@ -56,6 +56,13 @@ func newReport(r *results) *report {
 			P99:         med(func(s sample) float64 { return s.P99 }),
 			FanoutSecs:  med(func(s sample) float64 { return s.FanoutSecs }),
 			RSSKB:       int(med(func(s sample) float64 { return float64(s.RSSKB) })),
+			QuietN:      ss[0].QuietN,
+			QuietP50:    med(func(s sample) float64 { return s.QuietP50 }),
+			QuietP95:    med(func(s sample) float64 { return s.QuietP95 }),
+			QuietP99:    med(func(s sample) float64 { return s.QuietP99 }),
+			Drain:       med(func(s sample) float64 { return s.Drain }),
+			Total:       med(func(s sample) float64 { return s.Total }),
+			Even:        med(func(s sample) float64 { return s.Even }),
 		}
 		if len(bad) == 0 {
 			rep.ok[k] = fmt.Sprintf("yes (%d/%d runs)", len(good), len(ss))
@@ -77,6 +84,9 @@ func median(v []float64) float64 {
 	}
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
+
+// ran tells whether the run included workload wl.
+func (rep *report) ran(wl string) bool { return slices.Contains(rep.r.Settings.Workloads, wl) }
 
 func (rep *report) has(arm, wl string) bool {
 	_, ok := rep.med[[2]string{arm, wl}]

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -38,8 +39,11 @@ func fMS(v float64) string {
 }
 
 func fRatio(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) || v == 0 {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0) || v == 0:
 		return "—"
+	case v < 0.1: // two significant digits, not 0.00×
+		return strconv.FormatFloat(v, 'g', 2, 64) + "×"
 	}
 	return fmt.Sprintf("%.2f×", v)
 }

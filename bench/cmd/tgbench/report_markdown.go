@@ -20,33 +20,42 @@ func (rep *report) markdown(notes string) string {
 	p("Higher is better except for times, latency and memory. Machine, versions and settings are at the end.\n\n")
 	p("![Throughput per arm, tasks per second](benchmarks.svg)\n\n")
 
-	p("## Targets (issue 7)\n\n")
-	t := &table{head: []string{"target", "measured (tenantgen ÷ peer)", "result"}}
+	p("## Targets (issues 7 and 12)\n\n")
+	t := &table{head: []string{"target", "measured (a ratio is tenantgen ÷ peer)", "result"}}
 	for _, tg := range rep.targets() {
 		t.add(tg.what, tg.measured, tg.met)
 	}
 	p("%s\n", t.markdown())
 
-	p("## noop: tasks that do nothing\n\n")
-	p("%s tasks per phase (river-default: %s, see below).\n\n", groupDigits(int64(s.N)), groupDigits(int64(s.tasks(riverDefaultArm, s.N))))
-	p("%s\n", rep.throughputTable("noop").markdown())
-	p("## tenant: switch to the tenant's schema, update one row\n\n")
-	p("%s tasks per phase, round-robin over %d tenant schemas.\n\n", groupDigits(int64(s.N)), s.Tenants)
-	if len(rep.armsIn("tenant")) > 0 {
-		p("%s\n", rep.throughputTable("tenant").markdown())
+	if rep.ran("noop") {
+		p("## noop: tasks that do nothing\n\n")
+		p("%s tasks per phase (river-default: %s, see below).\n\n", groupDigits(int64(s.N)), groupDigits(int64(s.tasks(riverDefaultArm, s.N))))
+		p("%s\n", rep.throughputTable("noop").markdown())
 	}
-	p("## fanout: one task per tenant\n\n")
-	p("The enqueuing process lists the tenants from the tenants table and enqueues one tenant task (the same update as above) for each of the %s tenants; the time covers both. The worker is started afterwards and works them, each in its own schema.", groupDigits(int64(s.Fanout)))
-	if s.FanoutWork < s.Runs {
-		works := "only the first run works the tasks"
-		if s.FanoutWork > 1 {
-			works = fmt.Sprintf("only the first %d runs work the tasks", s.FanoutWork)
+	if rep.ran("tenant") {
+		p("## tenant: switch to the tenant's schema, update one row\n\n")
+		p("%s tasks per phase, round-robin over %d tenant schemas.\n\n", groupDigits(int64(s.N)), s.Tenants)
+		if len(rep.armsIn("tenant")) > 0 {
+			p("%s\n", rep.throughputTable("tenant").markdown())
 		}
-		p(" To save time, %s; the others time the enqueue and check that all %s tasks are queued.", works, groupDigits(int64(s.Fanout)))
 	}
-	p("\n\n")
-	if len(rep.armsIn("fanout")) > 0 {
-		p("%s\n", rep.fanoutTable().markdown())
+	if rep.ran("fanout") {
+		p("## fanout: one task per tenant\n\n")
+		p("The enqueuing process lists the tenants from the tenants table and enqueues one tenant task (the same update as above) for each of the %s tenants; the time covers both. The worker is started afterwards and works them, each in its own schema.", groupDigits(int64(s.Fanout)))
+		if s.FanoutWork < s.Runs {
+			works := "only the first run works the tasks"
+			if s.FanoutWork > 1 {
+				works = fmt.Sprintf("only the first %d runs work the tasks", s.FanoutWork)
+			}
+			p(" To save time, %s; the others time the enqueue and check that all %s tasks are queued.", works, groupDigits(int64(s.Fanout)))
+		}
+		p("\n\n")
+		if len(rep.armsIn("fanout")) > 0 {
+			p("%s\n", rep.fanoutTable().markdown())
+		}
+	}
+	if rep.ran("fairness") {
+		p("%s", rep.fairnessSection())
 	}
 
 	p("## tenantgen compared\n\n")
@@ -85,7 +94,7 @@ func (rep *report) markdown(notes string) string {
 	p("\n\n")
 
 	p("## Round trips per task\n\n")
-	p("Counted in a separate pass (%s tasks, plus 100 single enqueues), with every connection of the enqueuing process and of the worker going through a counting proxy: a round trip is each time a server answers after the client sent something. Pipelined commands, batches and multi-statement queries count once. The worker's count covers its whole life: start-up, polling and maintenance included. The timed runs do not use the proxy. (pg_stat_statements would count statements rather than round trips, and it needs `shared_preload_libraries`, which a shared server rarely has; a pgx tracer would miss what does not go through pgx, such as Redis, and count a pipelined batch by its statements. The proxy counts every arm the same way.)\n\n", groupDigits(int64(s.CountN)))
+	p("Counted in a separate pass (%s tasks, plus 100 single enqueues), with every connection of the enqueuing process and of the worker going through a counting proxy: a round trip is each time a server answers after the client sent something. Pipelined commands, batches and multi-statement queries count once. The worker's count covers its whole life: start-up, polling and maintenance included. The timed runs do not use the proxy. (pg_stat_statements would count statements rather than round trips, and it needs `shared_preload_libraries`, which a shared server rarely has; a pgx tracer would miss what does not go through pgx, such as Redis, and count a pipelined batch by its statements. The proxy counts every arm the same way. The fan-out and fairness workloads are not counted.)\n\n", groupDigits(int64(s.CountN)))
 	tt := &table{head: []string{"arm", "workload", "worker: PostgreSQL", "worker: Redis", "batch enqueue: PostgreSQL", "batch enqueue: Redis", "single enqueue: PostgreSQL", "single enqueue: Redis"}}
 	for _, tr := range r.Trips {
 		if tr.Err != "" {
@@ -105,7 +114,7 @@ func (rep *report) markdown(notes string) string {
 		}
 	}
 	p("## Correctness\n\n")
-	p("After every run the worker's count of each phase must equal the tasks enqueued, with no task run twice, and every tenant's row must hold exactly the number of updates its tasks made (one per task). ")
+	p("After every run the worker's count of each phase must equal the tasks enqueued, with no task run twice, and, in the tenant and fan-out workloads, every tenant's row must hold exactly the number of updates its tasks made (one per task). ")
 	if len(problems) == 0 {
 		p("Every run of every arm passed.\n\n")
 	} else {
@@ -121,12 +130,12 @@ func (rep *report) markdown(notes string) string {
 	p("\n")
 	p("## Method\n\n")
 	p("`bench/` is a Go module of its own (the main module never depends on asynq or river). The tenantgen arm uses the stubs that tenantgen generates for the annotated tasks in `bench/tasks`, as an application would. The asynq and river arms are written as their users would write them; their tenant task takes a pooled connection, runs `SET search_path TO <tenant schema>, public` and then the UPDATE (two round trips), with the tenant → schema map loaded from the tenants table once at start.\n\n")
-	p("Each arm's worker is a subprocess of the driver (`tgbench worker`); the driver enqueues, the worker reports when a phase's tasks are all done, and the driver reads the worker's peak RSS (`VmHWM` in `/proc/<pid>/status`) before stopping it. Per arm and workload, in order:\n\n")
+	p("Each arm's worker is a subprocess of the driver (`tgbench worker`); the driver enqueues, the worker reports when a phase's tasks are all done, and the driver reads the worker's peak RSS (`VmHWM` in `/proc/<pid>/status`) before stopping it. Per arm, the noop and tenant workloads go through these steps, in order (the fan-out and fairness workloads are described in their sections):\n\n")
 	p("1. **batch enqueue**: %s tasks in batches of %s with no worker running (asynq, which has no batch API in v0.26, uses 16 goroutines calling `Enqueue`);\n", groupDigits(int64(s.N)), groupDigits(int64(s.Batch)))
 	p("2. **processing**: the worker starts and works that backlog; the rate is measured from the moment the first tenth of the tasks are done to the last task's end, so that start-up (connecting, first tenant lookups, preparing statements) is left out for every arm alike;\n")
 	p("3. **single enqueue and start latency** (noop only): %d tasks enqueued one call each, one every %v (a light load, below every arm's capacity, river-default's 160/s included, so the worker is idle in between); latency is from just before the enqueue call to the start of the task body, across processes on one clock;\n", s.Latency, s.LatencyGap)
 	p("4. **end to end**: %s more tasks enqueued in batches while the (idle) worker runs, from the first enqueue to the last task's end. This includes the time a worker takes to notice new work: asynq polls an empty queue about once a second by default, which weighs on its end-to-end figure at small task counts (quick mode) and much less in full mode.\n\n", groupDigits(int64(s.N)))
-	p("Same handler concurrency (%d) and the same pgx pool size in every worker (%d, below PostgreSQL's max_connections of %s), except that tuned river runs 2,000 workers, as its own benchmark does. river-default is capped by design at about MaxWorkers ÷ FetchCooldown = 160 tasks/s, so it runs %d tasks per phase and skips the fan-out (its enqueue path is river-tuned's). Before each workload the driver empties the benchmark's Redis database and river's job table and zeroes the tenants' rows. Data lives in a database of its own (`%s`) and Redis database %d, apart from the tests'.\n\n",
+	p("Same handler concurrency (%d) and the same pgx pool size in every worker (%d, below PostgreSQL's max_connections of %s), except that tuned river runs 2,000 workers, as its own benchmark does (16 per tenant queue in the fairness workload, whose tasks sleep). river-default is capped by design at about MaxWorkers ÷ FetchCooldown = 160 tasks/s, so it runs %d tasks per phase and skips the fan-out (its enqueue path is river-tuned's) and the fairness workload (a minute per 10,000 tasks). Before each workload the driver empties the benchmark's Redis database and river's job table and zeroes the tenants' rows. Data lives in a database of its own (`%s`) and Redis database %d, apart from the tests'.\n\n",
 		s.Concurrency, s.Pool, m.PGSettings["max_connections"], s.tasks(riverDefaultArm, s.N), benchDatabase, benchRedisDB)
 
 	p("## Machine, versions and settings\n\n")
@@ -153,6 +162,10 @@ func (rep *report) markdown(notes string) string {
 	p("%s; tenantgen at %s\n", strings.Join(mods, ", "), orUnknown(m.Commit))
 	p("- mode %s: %s tasks per phase, %d tenants, fan-out over %s, %d latency tasks, batches of %s, %d run%s, counting pass of %s tasks\n",
 		s.Mode, groupDigits(int64(s.N)), s.Tenants, groupDigits(int64(s.Fanout)), s.Latency, groupDigits(int64(s.Batch)), s.Runs, plural(s.Runs), groupDigits(int64(s.CountN)))
+	if rep.ran("fairness") {
+		p("- fairness: a backlog of %s tasks for one tenant, %d quiet tenants adding one task every %v (%d each), tasks of %v\n",
+			groupDigits(int64(s.FairBacklog)), s.FairQuiet, s.FairGap, s.quietRounds(), s.WorkTime)
+	}
 	if m.LoadStart != "" {
 		p("- load average (1, 5, 15 min) when the run started: %s; when it ended: %s. The machine may be shared with other work (builds, test suites), which adds noise; the medians and alternating arms damp it, they do not remove it.\n\n", m.LoadStart, m.LoadEnd)
 	}

@@ -17,6 +17,9 @@ func (rep *report) text() string {
 	if len(rep.armsIn("fanout")) > 0 {
 		fmt.Fprintf(&b, "fanout:\n%s\n", rep.fanoutTable().text())
 	}
+	if len(rep.armsIn("fairness")) > 0 {
+		fmt.Fprintf(&b, "fairness:\n%s\n", rep.fairnessTable().text())
+	}
 	fmt.Fprintf(&b, "ratios:\n%s\n", rep.ratioTable().text())
 	t := &table{head: []string{"target", "measured", "result"}}
 	for _, tg := range rep.targets() {

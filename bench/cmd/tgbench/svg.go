@@ -33,6 +33,8 @@ func (rep *report) svg() string {
 		{"tenant, end to end (tasks/s)", "tenant", func(s sample) float64 { return s.E2E }, c.PGUpdate, "pgbench UPDATE"},
 		{"tenant, processing a backlog (tasks/s)", "tenant", func(s sample) float64 { return s.Proc }, c.PGUpdate, "pgbench UPDATE"},
 		{"fan-out to 10,000 tenants, processing (tasks/s)", "fanout", func(s sample) float64 { return s.Proc }, 0, ""},
+		{"fairness, total under skew (tasks/s)", "fairness", func(s sample) float64 { return s.Total }, rep.r.Settings.fairIdeal(),
+			fmt.Sprintf("%d handlers ÷ %v", rep.r.Settings.Concurrency, rep.r.Settings.WorkTime)},
 	}
 	const (
 		width   = 760

@@ -17,11 +17,22 @@ const (
 	Latency        // single tasks enqueued one at a time on an idle worker
 	Live           // tasks enqueued while the worker runs (end to end)
 	Fanout         // one task per tenant
+	Noisy          // fairness: one tenant's backlog, enqueued before the worker started
+	Quiet          // fairness: other tenants' single tasks, enqueued while Noisy drains
+	Even           // fairness: the same tasks spread evenly over the tenants (no skew)
 	NumPhases
 )
 
 // PhaseNames names the phases in reports.
-var PhaseNames = [NumPhases]string{"backlog", "latency", "live", "fanout"}
+var PhaseNames = [NumPhases]string{"backlog", "latency", "live", "fanout", "noisy", "quiet", "even"}
+
+// WorkTime is how long a task of the fairness workload works (sleeps), in
+// every arm: long enough that the handlers, not the queue, bound the rate.
+const WorkTime = 2 * time.Millisecond
+
+// timed tells whether a phase records each task's start latency, from
+// Args.T0 to Start.
+func timed(phase int) bool { return phase == Latency || phase == Quiet }
 
 // Args are the arguments common to every benchmark task.
 type Args struct {
@@ -42,7 +53,11 @@ type Result struct {
 	Mark      int64   `json:"mark"`
 	MarkCount int     `json:"mark_count"`
 	P50       float64 `json:"p50_ms"`
+	P95       float64 `json:"p95_ms"`
 	P99       float64 `json:"p99_ms"`
+	// Begun marks a notice, not figures: the phase's first task has
+	// started.
+	Begun bool `json:"begun,omitempty"`
 }
 
 type phase struct {
@@ -62,35 +77,35 @@ type phase struct {
 var (
 	phases [NumPhases]phase
 	report func(Result)
-	// Started, if set, is called when a task of the Latency phase starts.
-	started func()
+	// begun, if set, is called when the first task of a phase starts.
+	begun func(phase int)
 )
 
 // Init sets how many tasks each phase expects and the function that
-// receives a phase's Result once all of its tasks are done. It must be
+// receives a phase's Result once all of its tasks are done; onBegin, if
+// not nil, is called once per phase when its first task starts. It must be
 // called before any task runs.
-func Init(want [NumPhases]int, onDone func(Result), onLatencyStart func()) {
+func Init(want [NumPhases]int, onDone func(Result), onBegin func(phase int)) {
 	for i := range phases {
 		phases[i].want = want[i]
 		phases[i].mark = max(1, want[i]/10)
 		phases[i].seen = make([]atomic.Bool, want[i])
 	}
 	report = onDone
-	started = onLatencyStart
+	begun = onBegin
 }
 
 // Start records the start of a task.
 func Start(a Args) {
 	p := &phases[a.Phase]
 	now := time.Now().UnixNano()
-	p.first.CompareAndSwap(0, now)
-	if a.Phase == Latency {
+	if p.first.CompareAndSwap(0, now) && begun != nil {
+		begun(a.Phase)
+	}
+	if timed(a.Phase) {
 		p.mu.Lock()
 		p.lat = append(p.lat, time.Duration(now-a.T0))
 		p.mu.Unlock()
-		if started != nil {
-			started()
-		}
 	}
 }
 
@@ -131,7 +146,7 @@ func (p *phase) result(i int) Result {
 		pct := func(q float64) float64 {
 			return float64(lat[int(q*float64(len(lat)-1))]) / float64(time.Millisecond)
 		}
-		r.P50, r.P99 = pct(0.50), pct(0.99)
+		r.P50, r.P95, r.P99 = pct(0.50), pct(0.95), pct(0.99)
 	}
 	return r
 }
