@@ -55,9 +55,9 @@ func (d tenancyDB) outsidePath(t testing.TB, tb *tenancyBundle) string {
 func TestPgBouncerTenancy(t *testing.T) {
 	t.Parallel()
 	db := pgbouncerDB(t)
-	n := 2_000
+	n := 1_000
 	if testing.Short() {
-		n = 500
+		n = 300
 	}
 	for _, tc := range stressCases {
 		t.Run("stress/"+tc.name, func(t *testing.T) {
