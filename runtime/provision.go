@@ -18,7 +18,8 @@ import (
 
 // CreateTenantsTable creates the tenants table of the default store
 // (templates/001_tenants.sql) in the shared schema of the Config.TenantsDB
-// database, if it does not exist.
+// database, if it does not exist, and the shared schema first if that
+// does not exist either.
 func (a *App) CreateTenantsTable(ctx context.Context) error {
 	p, err := a.tenantsPool("CreateTenantsTable")
 	if err != nil {
@@ -31,6 +32,9 @@ func (a *App) CreateTenantsTable(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("tenantgen: %w", err)
 	}
+	if err := ensureSchema(ctx, p, a.cfg.TenantTable.Schema); err != nil {
+		return fmt.Errorf("tenantgen: create the tenants table: %w", err)
+	}
 	schema := pgx.Identifier{a.cfg.TenantTable.Schema}.Sanitize()
 	return pgx.BeginTxFunc(ctx, p, pgx.TxOptions{BeginQuery: "begin; set local search_path to " + schema}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, string(sql)); err != nil {
@@ -38,6 +42,40 @@ func (a *App) CreateTenantsTable(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// ensureSchema creates schema in p unless it exists. It asks first, since
+// CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database
+// even for a schema that exists, which a role that only uses its schema
+// may lack. Creating it is friendlier than failing: the shared schema is
+// the App's to set up, and the error PostgreSQL gives without it ("no
+// schema has been selected to create in") names no schema.
+func ensureSchema(ctx context.Context, p *pgxpool.Pool, schema string) error {
+	if exists, err := schemaExists(ctx, p, schema); exists || err != nil {
+		return err
+	}
+	if _, err := p.Exec(ctx, "create schema if not exists "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return fmt.Errorf("schema %q does not exist and cannot be created: %w (create it, or grant CREATE on the database)", schema, err)
+	}
+	return nil
+}
+
+// schemaExists reports whether schema exists in p.
+func schemaExists(ctx context.Context, p *pgxpool.Pool, schema string) (bool, error) {
+	var exists bool
+	if err := p.QueryRow(ctx, "select exists (select 1 from pg_catalog.pg_namespace where nspname = $1)", schema).Scan(&exists); err != nil {
+		return false, fmt.Errorf("look up schema %q: %w", schema, err)
+	}
+	return exists, nil
+}
+
+// checkMigrations checks, before anything changes, that migrations holds
+// files where CreateTenant and MigrateTenants read them.
+func checkMigrations(op string, migrations fs.FS) error {
+	if err := migrate.Check(migrations); err != nil {
+		return fmt.Errorf("tenantgen: %s: %w", op, err)
+	}
+	return nil
 }
 
 // writer returns the store as a TenantWriter.
@@ -56,6 +94,10 @@ func (a *App) writer(op string) (TenantWriter, error) {
 // ready. Tasks run only for ready tenants, so no task, periodic or not,
 // reaches a half-migrated tenant.
 //
+// Migrations without .sql files at their root, such as the embed.FS of
+// //go:embed migrations, are refused before anything changes: pass
+// fs.Sub(fsys, "migrations"). Nil migrations create an empty schema.
+//
 // CreateTenant is idempotent: calling it again for the same tenant and
 // schema resumes an interrupted creation, or applies migrations added
 // since. Schema names must be lowercase ASCII letters, digits and _, at
@@ -70,6 +112,9 @@ func (a *App) CreateTenant(ctx context.Context, t Tenant, migrations fs.FS) erro
 	}
 	if t.Schema == a.cfg.SharedSchema {
 		return fmt.Errorf("tenantgen: create tenant %q: schema %q is the shared schema; give the tenant its own", t.ID, t.Schema)
+	}
+	if err := checkMigrations(fmt.Sprintf("create tenant %q", t.ID), migrations); err != nil {
+		return err
 	}
 	w, err := a.writer("CreateTenant")
 	if err != nil {
@@ -108,10 +153,14 @@ func (a *App) CreateTenant(ctx context.Context, t Tenant, migrations fs.FS) erro
 // MigrateTenants applies the migrations not yet applied to every tenant,
 // logging progress. Each file runs in its own transaction, so a tenant is
 // never left with half a file applied; tenants stay ready meanwhile, so
-// write migrations that the running code tolerates.
+// write migrations that the running code tolerates. Migrations are read
+// as CreateTenant reads them, and refused in the same case.
 func (a *App) MigrateTenants(ctx context.Context, migrations fs.FS) error {
 	if a.tenants == nil {
 		return errors.New("tenantgen: MigrateTenants needs a tenant store: " + a.cfg.needStore())
+	}
+	if err := checkMigrations("migrate tenants", migrations); err != nil {
+		return err
 	}
 	p, err := a.tenantsPool("MigrateTenants")
 	if err != nil {

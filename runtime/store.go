@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -143,11 +144,18 @@ func (s *TableStore) Tenants(ctx context.Context) ([]*Tenant, error) {
 
 // SaveTenant inserts t, or updates the tenant with its ID.
 func (s *TableStore) SaveTenant(ctx context.Context, t *Tenant) error {
-	attrs := t.Attrs
-	if attrs == nil {
-		attrs = map[string]string{}
+	// JSON text, not the map: in the exec and simple_protocol query modes
+	// pgx does not ask the server for the column's type, and cannot encode
+	// a map without it, while a string is sent as it is, to be read as the
+	// column's type (in the other modes pgx's json codec sends it as is).
+	attrs := []byte("{}")
+	if len(t.Attrs) > 0 {
+		var err error
+		if attrs, err = json.Marshal(t.Attrs); err != nil {
+			return fmt.Errorf("tenantgen: save tenant %q: encode its attributes: %w", t.ID, err)
+		}
 	}
-	if _, err := s.pool.Exec(ctx, s.save, t.ID, t.Schema, t.Name, t.Ready, attrs); err != nil {
+	if _, err := s.pool.Exec(ctx, s.save, t.ID, t.Schema, t.Name, t.Ready, string(attrs)); err != nil {
 		return fmt.Errorf("tenantgen: save tenant %q: %w", t.ID, err)
 	}
 	return nil

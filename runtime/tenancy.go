@@ -23,6 +23,9 @@ func (a *App) openDatabases(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	for _, n := range ps.Notes {
+		a.cfg.Logger.Info("database adapted to a connection pooler", "db", n.Alias, "detail", n.Msg)
+	}
 	a.dbs = ps
 	a.tenants = a.cfg.Tenants
 	if p := a.dbs.All[a.cfg.TenantsDB]; a.tenants == nil && p != nil {
@@ -44,8 +47,10 @@ func (a *App) tenantsPool(op string) (*pgxpool.Pool, error) {
 }
 
 // Pool returns the pool of the database with the given alias, for code that
-// runs outside tasks. It sees the shared schema only (pools that the App
-// opened from Config.Databases start with search_path set to it).
+// runs outside tasks. It sees the shared schema only: pools that the App
+// opened from Config.Databases start with search_path set to it, except
+// behind a pooler that refuses that (PgBouncer), where they see the
+// server's default search_path (docs/pgbouncer.md).
 func (a *App) Pool(alias string) (*pgxpool.Pool, bool) {
 	p, ok := a.dbs.All[alias]
 	return p, ok

@@ -104,18 +104,25 @@ var leakCases = []leakCase{
 	},
 }
 
-// onePool makes the App's only database a pool of one connection whose
-// search_path is the shared schema alone, as it is on the App's own pools.
-// The pool is given through Config.Pools and closed when the test ends.
-func onePool(t testing.TB, mode runtime.DBMode) func(*runtime.Config) {
+// onePool makes the App's only database a pool of one connection to db,
+// whose search_path is the shared schema alone, as it is on the App's own
+// pools (behind PgBouncer, which refuses it as a startup parameter, the
+// server's default, and in exec mode, which it needs). The pool is given
+// through Config.Pools and closed when the test ends.
+func onePool(t testing.TB, db tenancyDB, mode runtime.DBMode) func(*runtime.Config) {
 	t.Helper()
-	pc, err := pgxpool.ParseConfig(testenv.DatabaseURL(t))
+	pc, err := pgxpool.ParseConfig(db.url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pc.MaxConns = 1
+	if db.pooler {
+		pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
 	return func(c *runtime.Config) {
-		pc.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{c.SharedSchema}.Sanitize()
+		if !db.pooler {
+			pc.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{c.SharedSchema}.Sanitize()
+		}
 		pool, err := pgxpool.NewWithConfig(context.Background(), pc)
 		if err != nil {
 			t.Fatal(err)
@@ -153,140 +160,148 @@ type observed struct {
 // own.
 func TestTenantNeverLeaksToPooledConnections(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []runtime.DBMode{runtime.DBStatement, runtime.DBTransaction} {
+	for _, mode := range dbModes {
 		t.Run(mode.String(), func(t *testing.T) {
 			t.Parallel()
-			tb := setupTenancy(t, []string{"acme", "globex"}, onePool(t, mode))
-			pool, _ := tb.app.Pool("default")
-			shared := pgx.Identifier{tb.shared}.Sanitize()
-			sharedOnly := observed{Path: tb.shared, Schema: tb.shared, Items: "absent"}
-
-			observe := func(ctx context.Context) (observed, error) {
-				var o observed
-				db, err := runtime.DB(ctx, "default")
-				if err != nil {
-					return o, err
-				}
-				// No statement may fail: in DBTransaction mode that would
-				// abort the task's transaction.
-				var exists bool
-				err = db.QueryRow(ctx, "select current_setting('search_path'), current_schema(), to_regclass('items') is not null").Scan(&o.Path, &o.Schema, &exists)
-				if err != nil {
-					return o, err
-				}
-				o.Path = unquote(o.Path)
-				o.Items = "absent"
-				if exists {
-					var n int
-					if err := db.QueryRow(ctx, "select n from items where id = 1").Scan(&n); err != nil {
-						return o, err
-					}
-					o.Items = fmt.Sprint(n)
-				}
-				return o, nil
-			}
-			seen := make(chan observed, 2)
-			public := runtime.NewTask(runtime.TaskSpec{Name: "test.observe-public", Public: true, Retries: runtime.NoRetries}, func(ctx context.Context, _ runtime.NoArgs) error {
-				o, err := observe(ctx)
-				seen <- o
-				return err
-			})
-			other := runtime.NewTask(runtime.TaskSpec{Name: "test.observe-globex", Retries: runtime.NoRetries}, func(ctx context.Context, _ runtime.NoArgs) error {
-				o, err := observe(ctx)
-				seen <- o
-				return err
-			})
-			var ran atomic.Int64
-			leaky := map[string]*runtime.Task[runtime.NoArgs]{}
-			for _, lc := range leakCases {
-				spec := runtime.TaskSpec{Name: "test.leak." + strings.ReplaceAll(lc.name, " ", "-"), Retries: runtime.NoRetries, Timeout: lc.timeout}
-				leaky[lc.name] = runtime.NewTask(spec, func(ctx context.Context, _ runtime.NoArgs) error {
-					ran.Add(1)
-					tn, _ := runtime.TaskTenant(ctx)
-					db, err := runtime.DB(ctx, "default")
-					if err != nil {
-						return err
-					}
-					path := pgx.Identifier{tn.Schema}.Sanitize() + ", " + shared
-					return lc.body(ctx, db, path, pgx.Identifier{tn.Schema}.Sanitize())
-				})
-				if err := tb.reg.Register(leaky[lc.name]); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := tb.reg.Register(public, other); err != nil {
-				t.Fatal(err)
-			}
-			tb.run(t)
-
-			dead := int64(0)
-			for _, lc := range leakCases {
-				// Twice: in DBStatement mode the first run of a statement
-				// on a connection takes another path than the next.
-				for round := 1; round <= 2; round++ {
-					name := fmt.Sprintf("%s/round %d", lc.name, round)
-					before := ran.Load()
-					id, err := leaky[lc.name].Enqueue(t.Context(), tb.app, runtime.NoArgs{}, runtime.ForTenant("acme"))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if lc.dead != "" {
-						dead++
-					}
-					testenv.WaitFor(t, name+" to finish", func() bool {
-						st, err := tb.app.Stats(t.Context(), "default")
-						return err == nil && ran.Load() > before && st == runtime.QueueStats{Dead: dead}
-					})
-					if lc.dead != "" {
-						if got := deadError(t, tb.app, id); !strings.Contains(got, lc.dead) {
-							t.Errorf("%s: the task died with %q, want an error containing %q", name, firstLine(got), lc.dead)
-						}
-					}
-
-					// A user of the pool outside tasks gets the connection
-					// at once, on the shared schema.
-					ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-					var path string
-					err = pool.QueryRow(ctx, "show search_path").Scan(&path)
-					cancel()
-					if err != nil {
-						t.Fatalf("%s: show search_path outside tasks: %v (does the finished task still hold the only connection?)", name, err)
-					}
-					if unquote(path) != tb.shared {
-						t.Errorf("%s: outside tasks, search_path = %s, want %s", name, path, tb.shared)
-					}
-
-					// So does a public task; globex's task sees globex.
-					for _, obs := range []struct {
-						task *runtime.Task[runtime.NoArgs]
-						opts []runtime.EnqueueOption
-						want observed
-					}{
-						{public, nil, sharedOnly},
-						{other, []runtime.EnqueueOption{runtime.ForTenant("globex")}, observed{
-							Path:   tb.schemas["globex"] + ", " + tb.shared,
-							Schema: tb.schemas["globex"],
-							Items:  "0",
-						}},
-					} {
-						if _, err := obs.task.Enqueue(t.Context(), tb.app, runtime.NoArgs{}, obs.opts...); err != nil {
-							t.Fatal(err)
-						}
-						select {
-						case got := <-seen:
-							if diff := cmp.Diff(obs.want, got); diff != "" {
-								t.Errorf("%s: what %s saw (-want +got):\n%s", name, obs.task.Spec().Name, diff)
-							}
-						case <-time.After(testenv.Timeout):
-							t.Fatalf("%s: %s did not run", name, obs.task.Spec().Name)
-						}
-					}
-				}
-			}
-			// The connection itself, however it was reset or replaced.
-			checkPoolClean(t, pool, tb.shared)
+			checkNoLeak(t, directDB(t), mode)
 		})
 	}
+}
+
+// checkNoLeak is TestTenantNeverLeaksToPooledConnections on db, in mode.
+// Outside tasks, the connection must be on db.outsidePath.
+func checkNoLeak(t *testing.T, db tenancyDB, mode runtime.DBMode) {
+	t.Helper()
+	tb := setupTenancy(t, []string{"acme", "globex"}, onePool(t, db, mode))
+	outside := db.outsidePath(t, tb)
+	pool, _ := tb.app.Pool("default")
+	shared := pgx.Identifier{tb.shared}.Sanitize()
+	sharedOnly := observed{Path: tb.shared, Schema: tb.shared, Items: "absent"}
+
+	observe := func(ctx context.Context) (observed, error) {
+		var o observed
+		db, err := runtime.DB(ctx, "default")
+		if err != nil {
+			return o, err
+		}
+		// No statement may fail: in DBTransaction mode that would
+		// abort the task's transaction.
+		var exists bool
+		err = db.QueryRow(ctx, "select current_setting('search_path'), current_schema(), to_regclass('items') is not null").Scan(&o.Path, &o.Schema, &exists)
+		if err != nil {
+			return o, err
+		}
+		o.Path = unquote(o.Path)
+		o.Items = "absent"
+		if exists {
+			var n int
+			if err := db.QueryRow(ctx, "select n from items where id = 1").Scan(&n); err != nil {
+				return o, err
+			}
+			o.Items = fmt.Sprint(n)
+		}
+		return o, nil
+	}
+	seen := make(chan observed, 2)
+	public := runtime.NewTask(runtime.TaskSpec{Name: "test.observe-public", Public: true, Retries: runtime.NoRetries}, func(ctx context.Context, _ runtime.NoArgs) error {
+		o, err := observe(ctx)
+		seen <- o
+		return err
+	})
+	other := runtime.NewTask(runtime.TaskSpec{Name: "test.observe-globex", Retries: runtime.NoRetries}, func(ctx context.Context, _ runtime.NoArgs) error {
+		o, err := observe(ctx)
+		seen <- o
+		return err
+	})
+	var ran atomic.Int64
+	leaky := map[string]*runtime.Task[runtime.NoArgs]{}
+	for _, lc := range leakCases {
+		spec := runtime.TaskSpec{Name: "test.leak." + strings.ReplaceAll(lc.name, " ", "-"), Retries: runtime.NoRetries, Timeout: lc.timeout}
+		leaky[lc.name] = runtime.NewTask(spec, func(ctx context.Context, _ runtime.NoArgs) error {
+			ran.Add(1)
+			tn, _ := runtime.TaskTenant(ctx)
+			db, err := runtime.DB(ctx, "default")
+			if err != nil {
+				return err
+			}
+			path := pgx.Identifier{tn.Schema}.Sanitize() + ", " + shared
+			return lc.body(ctx, db, path, pgx.Identifier{tn.Schema}.Sanitize())
+		})
+		if err := tb.reg.Register(leaky[lc.name]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tb.reg.Register(public, other); err != nil {
+		t.Fatal(err)
+	}
+	tb.run(t)
+
+	dead := int64(0)
+	for _, lc := range leakCases {
+		// Twice: in DBStatement mode the first run of a statement
+		// on a connection takes another path than the next.
+		for round := 1; round <= 2; round++ {
+			name := fmt.Sprintf("%s/round %d", lc.name, round)
+			before := ran.Load()
+			id, err := leaky[lc.name].Enqueue(t.Context(), tb.app, runtime.NoArgs{}, runtime.ForTenant("acme"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lc.dead != "" {
+				dead++
+			}
+			testenv.WaitFor(t, name+" to finish", func() bool {
+				st, err := tb.app.Stats(t.Context(), "default")
+				return err == nil && ran.Load() > before && st == runtime.QueueStats{Dead: dead}
+			})
+			if lc.dead != "" {
+				if got := deadError(t, tb.app, id); !strings.Contains(got, lc.dead) {
+					t.Errorf("%s: the task died with %q, want an error containing %q", name, firstLine(got), lc.dead)
+				}
+			}
+
+			// A user of the pool outside tasks gets the connection
+			// at once, on the shared schema.
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			var path string
+			err = pool.QueryRow(ctx, "show search_path").Scan(&path)
+			cancel()
+			if err != nil {
+				t.Fatalf("%s: show search_path outside tasks: %v (does the finished task still hold the only connection?)", name, err)
+			}
+			if unquote(path) != outside {
+				t.Errorf("%s: outside tasks, search_path = %s, want %s", name, path, outside)
+			}
+
+			// So does a public task; globex's task sees globex.
+			for _, obs := range []struct {
+				task *runtime.Task[runtime.NoArgs]
+				opts []runtime.EnqueueOption
+				want observed
+			}{
+				{public, nil, sharedOnly},
+				{other, []runtime.EnqueueOption{runtime.ForTenant("globex")}, observed{
+					Path:   tb.schemas["globex"] + ", " + tb.shared,
+					Schema: tb.schemas["globex"],
+					Items:  "0",
+				}},
+			} {
+				if _, err := obs.task.Enqueue(t.Context(), tb.app, runtime.NoArgs{}, obs.opts...); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case got := <-seen:
+					if diff := cmp.Diff(obs.want, got); diff != "" {
+						t.Errorf("%s: what %s saw (-want +got):\n%s", name, obs.task.Spec().Name, diff)
+					}
+				case <-time.After(testenv.Timeout):
+					t.Fatalf("%s: %s did not run", name, obs.task.Spec().Name)
+				}
+			}
+		}
+	}
+	// The connection itself, however it was reset or replaced.
+	checkPoolClean(t, pool, outside)
 }
 
 // unquote drops the double quotes of a search_path value: PostgreSQL shows

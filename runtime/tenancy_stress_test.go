@@ -128,128 +128,139 @@ func TestTenancyStress(t *testing.T) {
 	if testing.Short() {
 		n = 2_000
 	}
-	const numTenants = 50
-	for _, tc := range []struct {
-		name       string
-		mode       runtime.DBMode
-		faultAfter bool // inject the fault after the update, not before
-	}{
-		{name: "DBStatement/fault-before-update", mode: runtime.DBStatement},
-		{name: "DBTransaction/fault-after-update", mode: runtime.DBTransaction, faultAfter: true},
-	} {
+	for _, tc := range stressCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ids := stressTenants(numTenants)
-			tb := setupTenancy(t, ids, func(c *runtime.Config) {
-				smallPool(t, 4)(c)
-				c.DBMode = tc.mode
-				c.Concurrency = 16
-			})
-			var succeeded atomic.Int64
-			var mu sync.Mutex
-			var wrong []string // tasks that ran for another tenant than theirs
-			task := runtime.NewTask(runtime.TaskSpec{Name: "test.stress", Retries: 3}, func(ctx context.Context, a stressArgs) error {
-				job, _ := runtime.JobFrom(ctx)
-				if tn, ok := runtime.TaskTenant(ctx); !ok || tn.ID != ids[a.Seq%numTenants] {
-					mu.Lock()
-					wrong = append(wrong, fmt.Sprintf("task %d ran for %v", a.Seq, tn))
-					mu.Unlock()
-				}
-				fault := ""
-				if job.Attempt == 1 {
-					fault = stressFault(a.Seq)
-				}
-				inject := func() error {
-					switch fault {
-					case "fail":
-						return fmt.Errorf("injected failure of task %d", a.Seq)
-					case "panic":
-						panic(fmt.Sprintf("injected panic of task %d", a.Seq))
-					}
-					return nil
-				}
-				if !tc.faultAfter {
-					if err := inject(); err != nil {
-						return err
-					}
-				}
-				if err := bump(ctx); err != nil {
-					return err
-				}
-				if tc.faultAfter {
-					if err := inject(); err != nil {
-						return err
-					}
-				}
-				succeeded.Add(1)
-				return nil
-			})
-			if err := tb.reg.Register(task); err != nil {
-				t.Fatal(err)
-			}
-
-			want := map[string]int{}
-			faults := 0
-			reqs := make([]runtime.Request, 0, n)
-			for seq := range n {
-				id := ids[seq%numTenants]
-				want[id]++
-				if stressFault(seq) != "" {
-					faults++
-				}
-				req, err := task.NewRequest(t.Context(), stressArgs{Seq: seq}, runtime.ForTenant(id))
-				if err != nil {
-					t.Fatal(err)
-				}
-				reqs = append(reqs, req)
-			}
-			for len(reqs) > 0 {
-				k := min(1000, len(reqs))
-				if _, err := tb.app.EnqueueMany(t.Context(), reqs[:k]); err != nil {
-					t.Fatal(err)
-				}
-				reqs = reqs[k:]
-			}
-
-			start := time.Now()
-			stop := tb.run(t)
-			// So many tasks can take longer than testenv.Timeout under -race
-			// on a small machine: wait for progress, each step within the
-			// deadline, so that only a stall fails the test.
-			for done := int64(0); done < int64(n); {
-				prev := done
-				testenv.WaitFor(t, fmt.Sprintf("more than %d of %d tasks to succeed", prev, n), func() bool {
-					if st, err := tb.app.Stats(t.Context(), "default"); err == nil && st.Dead > 0 {
-						t.Fatalf("%d tasks died; errors by tenant: %v", st.Dead, tb.deadErrors(t))
-					}
-					done = succeeded.Load()
-					return done > prev || done >= int64(n)
-				})
-			}
-			// In DBTransaction mode the commit follows the task's return:
-			// the queue is empty once every task has committed and been
-			// acknowledged.
-			testenv.WaitFor(t, "an empty queue", func() bool {
-				st, err := tb.app.Stats(t.Context(), "default")
-				return err == nil && st == runtime.QueueStats{}
-			})
-			t.Logf("%d tasks (%d first attempts failed or panicked) in %v", n, faults, time.Since(start).Round(time.Millisecond))
-			if err := stop(); err != nil {
-				t.Fatal(err)
-			}
-			if got := succeeded.Load(); got != int64(n) {
-				t.Errorf("%d tasks succeeded, want %d", got, n)
-			}
-			mu.Lock()
-			if len(wrong) > 0 {
-				t.Errorf("%d tasks ran for the wrong tenant, such as %s", len(wrong), wrong[0])
-			}
-			mu.Unlock()
-			if diff := cmp.Diff(want, tb.counters(t)); diff != "" {
-				t.Errorf("counters by tenant (-want +got):\n%s", diff)
-			}
-			pool, _ := tb.app.Pool("default")
-			checkPoolClean(t, pool, tb.shared)
+			tenancyStress(t, directDB(t), n, tc)
 		})
 	}
+}
+
+// stressCase is a DB mode of TestTenancyStress, and where its tasks fail.
+type stressCase struct {
+	name       string
+	mode       runtime.DBMode
+	faultAfter bool // inject the fault after the update, not before
+}
+
+var stressCases = []stressCase{
+	{name: "DBStatement/fault-before-update", mode: runtime.DBStatement},
+	{name: "DBTransaction/fault-after-update", mode: runtime.DBTransaction, faultAfter: true},
+}
+
+// tenancyStress is TestTenancyStress with n tasks on db, in tc's mode.
+func tenancyStress(t *testing.T, db tenancyDB, n int, tc stressCase) {
+	t.Helper()
+	const numTenants = 50
+	ids := stressTenants(numTenants)
+	tb := setupTenancy(t, ids, func(c *runtime.Config) {
+		c.Databases = map[string]string{"default": db.url + sep(db.url) + "pool_max_conns=4"}
+		c.DBMode = tc.mode
+		c.Concurrency = 16
+	})
+	var succeeded atomic.Int64
+	var mu sync.Mutex
+	var wrong []string // tasks that ran for another tenant than theirs
+	task := runtime.NewTask(runtime.TaskSpec{Name: "test.stress", Retries: 3}, func(ctx context.Context, a stressArgs) error {
+		job, _ := runtime.JobFrom(ctx)
+		if tn, ok := runtime.TaskTenant(ctx); !ok || tn.ID != ids[a.Seq%numTenants] {
+			mu.Lock()
+			wrong = append(wrong, fmt.Sprintf("task %d ran for %v", a.Seq, tn))
+			mu.Unlock()
+		}
+		fault := ""
+		if job.Attempt == 1 {
+			fault = stressFault(a.Seq)
+		}
+		inject := func() error {
+			switch fault {
+			case "fail":
+				return fmt.Errorf("injected failure of task %d", a.Seq)
+			case "panic":
+				panic(fmt.Sprintf("injected panic of task %d", a.Seq))
+			}
+			return nil
+		}
+		if !tc.faultAfter {
+			if err := inject(); err != nil {
+				return err
+			}
+		}
+		if err := bump(ctx); err != nil {
+			return err
+		}
+		if tc.faultAfter {
+			if err := inject(); err != nil {
+				return err
+			}
+		}
+		succeeded.Add(1)
+		return nil
+	})
+	if err := tb.reg.Register(task); err != nil {
+		t.Fatal(err)
+	}
+
+	want := map[string]int{}
+	faults := 0
+	reqs := make([]runtime.Request, 0, n)
+	for seq := range n {
+		id := ids[seq%numTenants]
+		want[id]++
+		if stressFault(seq) != "" {
+			faults++
+		}
+		req, err := task.NewRequest(t.Context(), stressArgs{Seq: seq}, runtime.ForTenant(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs = append(reqs, req)
+	}
+	for len(reqs) > 0 {
+		k := min(1000, len(reqs))
+		if _, err := tb.app.EnqueueMany(t.Context(), reqs[:k]); err != nil {
+			t.Fatal(err)
+		}
+		reqs = reqs[k:]
+	}
+
+	start := time.Now()
+	stop := tb.run(t)
+	// So many tasks can take longer than testenv.Timeout under -race
+	// on a small machine: wait for progress, each step within the
+	// deadline, so that only a stall fails the test.
+	for done := int64(0); done < int64(n); {
+		prev := done
+		testenv.WaitFor(t, fmt.Sprintf("more than %d of %d tasks to succeed", prev, n), func() bool {
+			if st, err := tb.app.Stats(t.Context(), "default"); err == nil && st.Dead > 0 {
+				t.Fatalf("%d tasks died; errors by tenant: %v", st.Dead, tb.deadErrors(t))
+			}
+			done = succeeded.Load()
+			return done > prev || done >= int64(n)
+		})
+	}
+	// In DBTransaction mode the commit follows the task's return:
+	// the queue is empty once every task has committed and been
+	// acknowledged.
+	testenv.WaitFor(t, "an empty queue", func() bool {
+		st, err := tb.app.Stats(t.Context(), "default")
+		return err == nil && st == runtime.QueueStats{}
+	})
+	t.Logf("%d tasks (%d first attempts failed or panicked) in %v", n, faults, time.Since(start).Round(time.Millisecond))
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := succeeded.Load(); got != int64(n) {
+		t.Errorf("%d tasks succeeded, want %d", got, n)
+	}
+	mu.Lock()
+	if len(wrong) > 0 {
+		t.Errorf("%d tasks ran for the wrong tenant, such as %s", len(wrong), wrong[0])
+	}
+	mu.Unlock()
+	if diff := cmp.Diff(want, tb.counters(t)); diff != "" {
+		t.Errorf("counters by tenant (-want +got):\n%s", diff)
+	}
+	pool, _ := tb.app.Pool("default")
+	checkPoolClean(t, pool, db.outsidePath(t, tb))
 }

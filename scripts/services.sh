@@ -7,6 +7,7 @@
 #
 #     source scripts/services.sh     # finds/starts both servers, exports URLs
 #     tenantgen_ensure_go            # puts a new enough `go` on PATH
+#     tenantgen_pgbouncer_up         # optional: PgBouncer in front of PostgreSQL
 #
 # Sourcing it turns on `set -euo pipefail` in the caller, exports
 # TENANTGEN_REDIS_URL and TENANTGEN_DATABASE_URL, and, if it had to start
@@ -18,6 +19,9 @@
 # servers running and prints the export lines (and how to stop them later):
 #
 #     eval "$(scripts/services.sh)"
+#
+# Run that way it also starts PgBouncer (below), so that a `go test` by hand
+# runs the PgBouncer tests too.
 #
 # For each server it uses, in this order:
 #   a. a server that already answers: $TENANTGEN_REDIS_URL or
@@ -31,6 +35,16 @@
 #   d. else it says what is missing and how to install it, and exits non-zero.
 # It prints one line per server on stderr saying which it used.
 #
+# PgBouncer (tenantgen_pgbouncer_up, which scripts/test.sh calls; the demo
+# does not need it): the tests run the tenancy suite through a PgBouncer in
+# transaction pool mode, the mode that breaks what a session-bound client
+# assumes. It uses $TENANTGEN_TEST_PGBOUNCER_URL if that answers, else starts
+# a private pgbouncer (found on PATH or in /usr/sbin, else installed with
+# apt-get, package pgbouncer) on a free loopback port in front of the
+# PostgreSQL server found above, and exports TENANTGEN_TEST_PGBOUNCER_URL.
+# It never probes a shared port such as 6432: a PgBouncer found there may be
+# in session mode, which tests nothing.
+#
 # Environment knobs:
 #   TENANTGEN_REDIS_URL, TENANTGEN_DATABASE_URL
 #       servers to use if they answer (step a).
@@ -42,6 +56,11 @@
 #       leave private servers running when the calling script exits.
 #   TENANTGEN_NO_INSTALL=1
 #       never run apt-get (skip steps c and the Go install); fail instead.
+#   TENANTGEN_TEST_PGBOUNCER_URL
+#       a PgBouncer in transaction pool mode to use if it answers.
+#   TENANTGEN_SKIP_PGBOUNCER=1
+#       start no PgBouncer: the PgBouncer tests are skipped, saying so. For a
+#       machine that cannot install it; CI must not set it.
 set -euo pipefail
 
 # _tg_root is the repository root: the parent of this file's directory.
@@ -52,6 +71,7 @@ _tg_redis_pidfile=${_tg_redis_pidfile:-} # pid file of a private redis-server
 _tg_pg_bindir=${_tg_pg_bindir:-}         # bin directory of PostgreSQL for a private server
 _tg_pg_data=${_tg_pg_data:-}             # data directory of a private PostgreSQL
 _tg_apt_updated=${_tg_apt_updated:-}     # set once apt-get update has run
+_tg_pgb_pidfile=${_tg_pgb_pidfile:-}     # pid file of a private pgbouncer
 
 _tg_log() { printf '%s\n' "$*" >&2; }
 
@@ -415,12 +435,150 @@ TENANTGEN_DATABASE_URL=postgres://USER@HOST:PORT/DB?sslmode=disable."
 	export TENANTGEN_DATABASE_URL
 }
 
+# ------------------------------------------------------------- PgBouncer
+
+# _tg_pgb_find: print the path of the pgbouncer binary; false if none.
+_tg_pgb_find() {
+	if command -v pgbouncer 2>/dev/null; then
+		return 0
+	fi
+	if [[ -x /usr/sbin/pgbouncer ]]; then
+		printf '%s\n' /usr/sbin/pgbouncer
+		return 0
+	fi
+	return 1
+}
+
+# _tg_pgb_target URL: print "HOST PORT USER PASSWORD" of a postgres:// URL,
+# the server a private pgbouncer forwards to (PASSWORD may be empty).
+_tg_pgb_target() {
+	local rest=${1#*://} auth="" host port=5432 user=postgres pass=""
+	rest=${rest%%/*}
+	rest=${rest%%\?*}
+	if [[ $rest == *@* ]]; then
+		auth=${rest%@*}
+		rest=${rest##*@}
+	fi
+	if [[ -n $auth ]]; then
+		user=${auth%%:*}
+		if [[ $auth == *:* ]]; then pass=${auth#*:}; fi
+	fi
+	host=${rest%:*}
+	if [[ $rest == *:* ]]; then port=${rest##*:}; fi
+	printf '%s %s %s %s\n' "${host:-127.0.0.1}" "$port" "$user" "$pass"
+}
+
+# _tg_pgb_start: start a private pgbouncer in transaction pool mode in front
+# of $TENANTGEN_DATABASE_URL; true if it answers.
+_tg_pgb_start() {
+	local bin=$1 dir host port user pass attempt listen url db
+	read -r host port user pass < <(_tg_pgb_target "$TENANTGEN_DATABASE_URL")
+	db=${TENANTGEN_DATABASE_URL#*://}
+	db=${db#*/}
+	db=${db%%\?*}
+	_tg_mktemp
+	dir="$_tg_tmpdir/pgbouncer"
+	mkdir -p "$dir" || return 1
+	for attempt in 1 2 3; do
+		listen="$(_tg_free_port)" || return 1
+		# auth_type any: clients log in without a password, as the
+		# forwarding entry's user. No ignore_startup_parameters: a client
+		# that sends search_path must meet the refusal real deployments
+		# give. default_pool_size is small so that the tests' clients
+		# share server connections, which is what transaction pooling is.
+		cat >"$dir/pgbouncer.ini" <<-INI
+			[databases]
+			* = host=$host port=$port user=$user${pass:+ password=$pass}
+			[pgbouncer]
+			listen_addr = 127.0.0.1
+			listen_port = $listen
+			unix_socket_dir =
+			auth_type = any
+			pool_mode = transaction
+			max_client_conn = 2000
+			default_pool_size = 10
+			pidfile = $dir/pgbouncer.pid
+			logfile = $dir/pgbouncer.log
+		INI
+		# PgBouncer refuses to run as root: run it as postgres then.
+		if ((EUID == 0)); then chown -R postgres: "$dir" || return 1; fi
+		_tg_pgb_pidfile="$dir/pgbouncer.pid"
+		(cd "$dir" && _tg_as_postgres "$bin" -d -q "$dir/pgbouncer.ini") || true
+		url="postgres://$user@127.0.0.1:$listen/${db:-postgres}?sslmode=disable"
+		if _tg_poll 15 _tg_pg_ping "$url"; then
+			TENANTGEN_TEST_PGBOUNCER_URL=$url
+			_tg_log "pgbouncer: started private $("$bin" --version | head -n 1) in transaction pool mode on 127.0.0.1:$listen, in front of $host:$port (files in $dir)"
+			if [[ ${TENANTGEN_KEEP_SERVICES:-} == 1 ]]; then
+				_tg_log "pgbouncer: TENANTGEN_KEEP_SERVICES=1: it keeps running; to stop it: kill \$(cat $_tg_pgb_pidfile)"
+			fi
+			return 0
+		fi
+		_tg_log "pgbouncer: private pgbouncer on port $listen did not answer (attempt $attempt); log:"
+		tail -n 5 "$dir/pgbouncer.log" >&2 2>/dev/null || true
+		_tg_pgb_stop
+	done
+	return 1
+}
+
+# _tg_pgb_stop: stop the private pgbouncer, if one was started.
+_tg_pgb_stop() {
+	local pid
+	if [[ -z $_tg_pgb_pidfile || ! -s $_tg_pgb_pidfile ]]; then
+		return 0
+	fi
+	pid="$(cat "$_tg_pgb_pidfile")"
+	kill "$pid" 2>/dev/null || true
+	_tg_poll 10 _tg_pid_gone "$pid" || kill -9 "$pid" 2>/dev/null || true
+	rm -f "$_tg_pgb_pidfile"
+}
+
+# tenantgen_pgbouncer_up: find or start a PgBouncer in transaction pool mode
+# in front of the PostgreSQL server of tenantgen_postgres_up, and export
+# TENANTGEN_TEST_PGBOUNCER_URL.
+tenantgen_pgbouncer_up() {
+	local bin
+	if [[ ${TENANTGEN_SKIP_PGBOUNCER:-} == 1 ]]; then
+		_tg_log "pgbouncer: TENANTGEN_SKIP_PGBOUNCER=1: not starting one; the PgBouncer tests will be skipped"
+		unset TENANTGEN_TEST_PGBOUNCER_URL
+		return 0
+	fi
+	if [[ -n ${TENANTGEN_TEST_PGBOUNCER_URL:-} ]]; then
+		if _tg_pg_ping "$TENANTGEN_TEST_PGBOUNCER_URL"; then
+			_tg_log "pgbouncer: using TENANTGEN_TEST_PGBOUNCER_URL=$TENANTGEN_TEST_PGBOUNCER_URL (it must be in transaction pool mode)"
+			export TENANTGEN_TEST_PGBOUNCER_URL
+			return 0
+		fi
+		_tg_log "pgbouncer: TENANTGEN_TEST_PGBOUNCER_URL=$TENANTGEN_TEST_PGBOUNCER_URL does not answer; ignoring it"
+	fi
+	if [[ -z ${TENANTGEN_DATABASE_URL:-} ]]; then
+		tenantgen_postgres_up
+	fi
+	if ! bin="$(_tg_pgb_find)"; then
+		_tg_log "pgbouncer: not installed"
+		_tg_apt_install pgbouncer || true
+	fi
+	if ! bin="$(_tg_pgb_find)"; then
+		_tg_die "pgbouncer: not installed and could not be installed; the tests run a suite through it.
+Install it (Debian/Ubuntu: sudo apt-get install pgbouncer), or point
+TENANTGEN_TEST_PGBOUNCER_URL at a PgBouncer in transaction pool mode, or set
+TENANTGEN_SKIP_PGBOUNCER=1 to skip those tests on this machine."
+	fi
+	_tg_pgb_start "$bin" || _tg_die "pgbouncer: could not start a private pgbouncer (see the log above)"
+	export TENANTGEN_TEST_PGBOUNCER_URL
+}
+
 # ------------------------------------------------------------ together
 
 # tenantgen_services_up: find or start both servers and export their URLs.
 tenantgen_services_up() {
 	tenantgen_postgres_up
 	tenantgen_redis_up
+	_tg_keep_note
+}
+
+# _tg_keep_note: with TENANTGEN_KEEP_SERVICES=1, say how to stop the private
+# servers started so far.
+_tg_keep_note() {
 	if [[ -n $_tg_tmpdir && ${TENANTGEN_KEEP_SERVICES:-} == 1 ]]; then
 		_tg_log "services: TENANTGEN_KEEP_SERVICES=1: private servers keep running; to stop them:"
 		if [[ -n $_tg_redis_pidfile ]]; then
@@ -438,6 +596,7 @@ tenantgen_services_up() {
 # tenantgen_services_down: stop the private servers this shell started and
 # remove their temporary directory. The EXIT trap calls it.
 tenantgen_services_down() {
+	_tg_pgb_stop
 	_tg_redis_stop
 	_tg_pg_stop
 	if [[ -n $_tg_tmpdir && -d $_tg_tmpdir ]]; then
@@ -527,9 +686,15 @@ Install Go (Debian/Ubuntu: sudo apt-get install golang-go) or put it on PATH."
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	# Run, not sourced: keep private servers and print what to eval.
 	export TENANTGEN_KEEP_SERVICES=1
-	tenantgen_services_up
+	tenantgen_postgres_up
+	tenantgen_redis_up
+	tenantgen_pgbouncer_up
+	_tg_keep_note
 	printf 'export TENANTGEN_DATABASE_URL=%q\n' "$TENANTGEN_DATABASE_URL"
 	printf 'export TENANTGEN_REDIS_URL=%q\n' "$TENANTGEN_REDIS_URL"
+	if [[ -n ${TENANTGEN_TEST_PGBOUNCER_URL:-} ]]; then
+		printf 'export TENANTGEN_TEST_PGBOUNCER_URL=%q\n' "$TENANTGEN_TEST_PGBOUNCER_URL"
+	fi
 else
 	tenantgen_services_up
 fi

@@ -8,8 +8,10 @@
 # e.g. `scripts/test.sh -run TestEnqueue -v`. The flags are passed to
 # `go test` before the ./... package pattern.
 #
-# It finds or starts PostgreSQL and Redis (scripts/services.sh, which also
-# documents the TENANTGEN_* environment knobs), makes sure Go is available,
+# It finds or starts PostgreSQL and Redis, and a PgBouncer in transaction
+# pool mode in front of that PostgreSQL for the PgBouncer tests
+# (scripts/services.sh, which also documents the TENANTGEN_* environment
+# knobs, TENANTGEN_SKIP_PGBOUNCER among them), makes sure Go is available,
 # and then runs these steps from the repository root, stopping at the first
 # one that fails:
 #   1. go generate ./..., which generate.go extends to bench/ (a module of
@@ -27,6 +29,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # shellcheck source=scripts/services.sh
 source scripts/services.sh
+tenantgen_pgbouncer_up
 tenantgen_ensure_go
 
 step() { printf '==> %s\n' "$*"; }

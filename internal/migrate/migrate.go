@@ -29,10 +29,18 @@ type Migrator struct {
 // Apply creates schema if needed and applies the *.sql files at the root
 // of files, in name order, that are not yet recorded in it. Each runs with
 // search_path set to path (quoted, as tenantdb.SearchPath returns it).
+// Files without any at their root are refused (see Check); nil files only
+// create the schema.
 func (m Migrator) Apply(ctx context.Context, schema, path string, files fs.FS) error {
-	names, err := fs.Glob(files, "*.sql")
-	if err != nil {
+	if err := Check(files); err != nil {
 		return err
+	}
+	var names []string
+	if files != nil {
+		var err error
+		if names, err = fs.Glob(files, "*.sql"); err != nil {
+			return err
+		}
 	}
 	slices.Sort(names)
 	ident := pgx.Identifier{schema}.Sanitize()

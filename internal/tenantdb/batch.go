@@ -15,7 +15,6 @@ type batchResults struct {
 	db *DB
 	pgx.BatchResults
 	conn   *pgxpool.Conn
-	dirty  bool
 	closed bool
 }
 
@@ -28,7 +27,7 @@ func (b *batchResults) Close() error {
 	b.closed = true
 	b.db.untrack(b)
 	err := b.BatchResults.Close()
-	release(b.conn, b.dirty)
+	release(b.conn, false)
 	return err
 }
 

@@ -20,7 +20,12 @@ func (d *DB) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandT
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
-	if len(args) == 0 {
+	// A statement that may set search_path for the session runs in a
+	// transaction that resets it before committing (tenantTx.Commit): a
+	// RESET sent after it, behind a transaction pooler, could reach
+	// another server connection than the one it changed.
+	dirty := setsPath(sql)
+	if len(args) == 0 && !dirty {
 		// pgx sends a statement without arguments unprepared, with the
 		// simple protocol, where the statements of one message share an
 		// implicit transaction: SET LOCAL in front of it switches it in
@@ -28,10 +33,10 @@ func (d *DB) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandT
 		// connection's own search_path, fail, and fall back to a
 		// transaction: four round trips, every time.)
 		tag, err := c.Exec(ctx, "set local search_path to "+d.path+"; "+sql)
-		release(c, setsPath(sql))
+		release(c, false)
 		return tag, err
 	}
-	if d.prepared(c, sql) {
+	if !dirty && d.prepared(c, sql) {
 		br := c.SendBatch(ctx, d.batch(&pgx.QueuedQuery{SQL: sql, Arguments: args}))
 		_, err := br.Exec()
 		var tag pgconn.CommandTag
@@ -42,7 +47,7 @@ func (d *DB) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandT
 			err = cerr
 		}
 		if !unprepared(c, err, sql) {
-			release(c, setsPath(sql))
+			release(c, false)
 			return tag, err
 		}
 	}
@@ -67,17 +72,18 @@ func (d *DB) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, erro
 	if err != nil {
 		return nil, err
 	}
-	if d.prepared(c, sql) {
+	// As in Exec, a statement that may set search_path runs in a
+	// transaction.
+	if !setsPath(sql) && d.prepared(c, sql) {
 		br := c.SendBatch(ctx, d.batch(&pgx.QueuedQuery{SQL: sql, Arguments: args}))
 		_, err := br.Exec()
 		if err == nil {
 			var rows pgx.Rows
 			rows, err = br.Query()
 			if err == nil {
-				dirty := setsPath(sql)
 				r := &ownedRows{Rows: rows, db: d, end: func(error) error {
 					err := br.Close()
-					release(c, dirty)
+					release(c, false)
 					return err
 				}}
 				d.track(r)
@@ -128,11 +134,12 @@ func (d *DB) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	for i, q := range b.QueuedQueries {
 		sqls[i] = q.SQL
 	}
-	if d.prepared(c, sqls...) {
+	// As in Exec, a batch that may set search_path runs in a transaction.
+	if !batchSetsPath(b) && d.prepared(c, sqls...) {
 		br := c.SendBatch(ctx, d.batch(b.QueuedQueries...))
 		_, err := br.Exec()
 		if err == nil {
-			r := &batchResults{BatchResults: br, conn: c, dirty: batchSetsPath(b), db: d}
+			r := &batchResults{BatchResults: br, conn: c, db: d}
 			d.track(r)
 			return r
 		}

@@ -10,10 +10,58 @@ import (
 )
 
 // setsPath reports whether sql may change search_path for the session
-// (SET search_path, SET SCHEMA, set_config), so that the connection must
-// be reset before another user gets it. False positives cost one RESET.
+// (SET search_path, set_config('search_path', ...), SET SCHEMA), so that
+// it must run in a transaction that resets search_path before committing
+// (see tenantTx.Commit). A false positive costs that transaction, three
+// round trips instead of one, so the word schema counts only in SET
+// SCHEMA: current_schema(), schema_name columns and information_schema,
+// common in a schema-per-tenant app, do not.
 func setsPath(sql string) bool {
-	return containsFold(sql, "search_path") || containsFold(sql, "schema")
+	return containsFold(sql, "search_path") || setsSchema(sql)
+}
+
+// setsSchema reports whether sql holds SET [SESSION | LOCAL] SCHEMA,
+// without allocating.
+func setsSchema(sql string) bool {
+	const word = "schema"
+	for i := 0; i+len(word) <= len(sql); i++ {
+		if sql[i]|0x20 != 's' || !strings.EqualFold(sql[i:i+len(word)], word) ||
+			!boundary(sql, i-1) || !boundary(sql, i+len(word)) {
+			continue
+		}
+		prev, at := wordBefore(sql, i)
+		if strings.EqualFold(prev, "session") || strings.EqualFold(prev, "local") {
+			prev, _ = wordBefore(sql, at)
+		}
+		if strings.EqualFold(prev, "set") {
+			return true
+		}
+	}
+	return false
+}
+
+// boundary reports whether sql[i] is not part of an identifier (or i is
+// out of range).
+func boundary(sql string, i int) bool {
+	if i < 0 || i >= len(sql) {
+		return true
+	}
+	c := sql[i] | 0x20
+	return !(c >= 'a' && c <= 'z' || sql[i] >= '0' && sql[i] <= '9' || sql[i] == '_' || sql[i] == '$' || sql[i] >= 0x80)
+}
+
+// wordBefore returns the word that ends, before white space, at sql[i], and
+// where it starts.
+func wordBefore(sql string, i int) (string, int) {
+	end := i
+	for end > 0 && (sql[end-1] == ' ' || sql[end-1] == '\t' || sql[end-1] == '\n' || sql[end-1] == '\r') {
+		end--
+	}
+	start := end
+	for start > 0 && !boundary(sql, start-1) {
+		start--
+	}
+	return sql[start:end], start
 }
 
 func batchSetsPath(b *pgx.Batch) bool {

@@ -17,8 +17,8 @@ type txState struct {
 }
 
 // tenantTx is a transaction on the search_path. Ending the outermost one
-// gives its connection back, reset if a statement may have changed
-// search_path for the session.
+// gives its connection back, reset (again, after Commit's reset) if a
+// statement may have changed search_path for the session.
 type tenantTx struct {
 	db *DB // set for a transaction that the task began
 	pgx.Tx
@@ -68,7 +68,19 @@ func (t *tenantTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 	return t.Tx.SendBatch(ctx, b)
 }
 
+// Commit commits the transaction. Committing the outermost one after a
+// statement that may have set search_path for the session resets it
+// first, in the transaction: the change then never outlives it, even
+// behind a transaction pooler, which hands the server connection to
+// another client at COMMIT, before any RESET sent after it.
 func (t *tenantTx) Commit(ctx context.Context) error {
+	if !t.nested && t.state.dirty.Load() {
+		if _, err := t.Tx.Exec(ctx, "reset search_path"); err != nil {
+			t.Tx.Rollback(ctx)
+			t.end()
+			return err
+		}
+	}
 	err := t.Tx.Commit(ctx)
 	t.end()
 	return err

@@ -8,7 +8,9 @@
 // answer fails at once with a message that says how to start it; it is never
 // skipped, so a missing server cannot hide a broken test. RedisCluster is
 // the exception: it starts a private Redis Cluster from the redis-server
-// binary, and skips the test when the binary is not installed.
+// binary, and skips the test when the binary is not installed. PgBouncerURL
+// is the other: it names a PgBouncer in transaction pool mode, which only
+// scripts/services.sh starts, and skips the test when none is named.
 //
 // Each server is probed at most once per test binary and URL, with a short,
 // bounded deadline, so that many tests asking for the same server cost one
