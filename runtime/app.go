@@ -38,9 +38,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := &App{cfg: cfg, rdb: cfg.Redis}
 	if a.rdb == nil {
-		opts, _ := redis.ParseURL(cfg.RedisURL) // checked by validate
-		opts.PoolSize = max(opts.PoolSize, cfg.Concurrency+8)
-		a.rdb, a.ownRDB = redis.NewClient(opts), true
+		a.rdb, a.ownRDB = newRedisClient(cfg), true
 	}
 	a.engine = queue.NewClient(a.rdb, queueConfig(cfg))
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
