@@ -157,7 +157,7 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 		}
 		ids[i] = TaskID(env.ID)
 	}
-	dups, err := batch.Exec(ctx)
+	dups, err := execBatch(ctx, &batch, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -4,11 +4,13 @@ package runtime_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"strconv"
 	"syscall"
 	"testing"
@@ -145,6 +147,109 @@ func TestEnqueueHungRedis(t *testing.T) {
 			if took < tt.deadline {
 				t.Errorf("Enqueue failed after %v, before its %v deadline", took, tt.deadline)
 			}
+			// The command was sent: Redis may run it when it resumes.
+			var ue *runtime.UnknownOutcomeError
+			if !errors.Is(err, runtime.ErrUnknownOutcome) || !errors.As(err, &ue) {
+				t.Fatalf("error %v is not an *UnknownOutcomeError", err)
+			}
+			if len(ue.IDs) != 1 || ue.IDs[0] == "" {
+				t.Errorf("UnknownOutcomeError.IDs = %q, want the task's ID", ue.IDs)
+			}
 		})
 	}
+}
+
+// resume lets a stopped server run again.
+func (r *privateRedis) resume(t *testing.T) {
+	t.Helper()
+	if err := r.proc.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEnqueueUnknownOutcomeRetry follows docs/failures.md: an enqueue that
+// timed out on a hung Redis, retried with the ID from its
+// *UnknownOutcomeError and a unique key, leaves one task in the queue,
+// although the server runs the first attempt once it resumes.
+func TestEnqueueUnknownOutcomeRetry(t *testing.T) {
+	t.Parallel()
+	srv := startPrivateRedis(t)
+	app, err := runtime.Open(t.Context(), runtime.Config{RedisURL: srv.URL, Prefix: "retry"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Close() })
+	task := runtime.NewTask(runtime.TaskSpec{Name: "test.retried"}, func(context.Context, struct{}) error { return nil })
+	opts := []runtime.EnqueueOption{runtime.ForTenant("acme"), runtime.UniqueKey("order-42", time.Hour)}
+	if _, err := task.Enqueue(t.Context(), app, struct{}{}, runtime.ForTenant("acme")); err != nil {
+		t.Fatal(err) // a connection in the pool, to hang
+	}
+	srv.hang(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	_, err = task.Enqueue(ctx, app, struct{}{}, opts...)
+	cancel()
+	var ue *runtime.UnknownOutcomeError
+	if !errors.As(err, &ue) {
+		t.Fatalf("Enqueue on a hung Redis: %v, want an *UnknownOutcomeError", err)
+	}
+	srv.resume(t)
+	id, err := task.Enqueue(t.Context(), app, struct{}{}, append(opts, runtime.ID(ue.IDs[0]))...)
+	if err != nil && !errors.Is(err, runtime.ErrDuplicate) {
+		t.Fatalf("retry: %v", err)
+	}
+	if id != ue.IDs[0] {
+		t.Errorf("retry returned ID %s, want the first attempt's %s", id, ue.IDs[0])
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: strings.TrimSuffix(strings.TrimPrefix(srv.URL, "redis://"), "/0")})
+	defer rdb.Close()
+	n, err := rdb.XLen(t.Context(), "retry:{default}:s").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 { // the first task, and the retried one once
+		t.Errorf("the stream holds %d tasks, want 2: the retried task was enqueued twice", n)
+	}
+}
+
+// TestEnqueueFailedBeforeSending checks that failures that certainly sent
+// nothing are not reported as unknown outcomes.
+func TestEnqueueFailedBeforeSending(t *testing.T) {
+	t.Parallel()
+	srv := startPrivateRedis(t)
+	app, err := runtime.Open(t.Context(), runtime.Config{RedisURL: srv.URL, Prefix: "known"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Close() })
+	req := runtime.Request{Name: "test.known", Tenant: "acme", Args: []byte(`{}`)}
+	if _, err := app.Enqueue(t.Context(), req); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("ctx already cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err := app.Enqueue(ctx, req)
+		if !errors.Is(err, context.Canceled) || errors.Is(err, runtime.ErrUnknownOutcome) {
+			t.Errorf("Enqueue with a cancelled ctx: %v, want context.Canceled and not ErrUnknownOutcome", err)
+		}
+	})
+	t.Run("server gone: connection refused", func(t *testing.T) {
+		if err := srv.proc.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		// Once the kill has closed the server's sockets, nothing listens.
+		addr := strings.TrimSuffix(strings.TrimPrefix(srv.URL, "redis://"), "/0")
+		testenv.WaitFor(t, "the killed server's port to refuse connections", func() bool {
+			c, err := net.Dial("tcp", addr)
+			if err == nil {
+				c.Close()
+			}
+			return err != nil
+		})
+		_, err := app.Enqueue(t.Context(), req)
+		if err == nil || errors.Is(err, runtime.ErrUnknownOutcome) {
+			t.Errorf("Enqueue with no server: %v, want an error that is not ErrUnknownOutcome", err)
+		}
+	})
 }
