@@ -145,9 +145,10 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 	var bad []IndexedError
 	now := time.Now()
 	batch := a.engine.Batch()
+	refused := a.checkTenants(ctx, reqs) // by index; nil if none
 	for i, req := range reqs {
 		env, due, err := a.envelope(req, now)
-		if err != nil {
+		if err = cmp.Or(err, refused[i]); err != nil {
 			bad = append(bad, IndexedError{i, err})
 			continue
 		}
