@@ -38,9 +38,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := &App{cfg: cfg, rdb: cfg.Redis}
 	if a.rdb == nil {
-		opts, _ := redis.ParseURL(cfg.RedisURL) // checked by validate
-		opts.PoolSize = max(opts.PoolSize, cfg.Concurrency+8)
-		a.rdb, a.ownRDB = redis.NewClient(opts), true
+		a.rdb, a.ownRDB = newRedisClient(cfg), true
 	}
 	a.engine = queue.NewClient(a.rdb, queueConfig(cfg))
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
@@ -147,9 +145,10 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 	var bad []IndexedError
 	now := time.Now()
 	batch := a.engine.Batch()
+	refused := a.checkTenants(ctx, reqs) // by index; nil if none
 	for i, req := range reqs {
 		env, due, err := a.envelope(req, now)
-		if err != nil {
+		if err = cmp.Or(err, refused[i]); err != nil {
 			bad = append(bad, IndexedError{i, err})
 			continue
 		}
@@ -159,7 +158,7 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 		}
 		ids[i] = TaskID(env.ID)
 	}
-	dups, err := batch.Exec(ctx)
+	dups, err := execBatch(ctx, &batch, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -151,6 +151,15 @@ type Config struct {
 
 	// Logger receives the App's structured logs. Default slog.Default().
 	Logger *slog.Logger
+
+	// SkipTenantCheck makes Enqueue and EnqueueMany enqueue tasks without
+	// checking their tenant. By default an App with a tenant store
+	// (Config.Tenants, or the TenantsDB database) refuses a task for a
+	// tenant that is unknown or not ready, and fails when the store cannot
+	// be reached; an App without a store never checks. Set it in a process
+	// that must enqueue while the database is down, or for tenants it is
+	// about to create; their workers still refuse what they must.
+	SkipTenantCheck bool
 }
 
 // withDefaults returns c with its zero fields set to their defaults.

@@ -238,3 +238,53 @@ func (o headerOption) apply(r *Request) error {
 	r.Headers = h
 	return nil
 }
+
+type idOption TaskID
+
+// ID gives the task the ID id instead of a new random one: to know the ID
+// before enqueueing (to store it with the work it belongs to), or to retry
+// an enqueue whose outcome is unknown (*UnknownOutcomeError) with the ID
+// it reported. An ID alone does not deduplicate: with it, a task enqueued
+// twice runs twice, under one ID; add UniqueKey or Unique for at most once.
+func ID(id TaskID) EnqueueOption { return idOption(id) }
+
+func (o idOption) String() string { return fmt.Sprintf("runtime.ID(%q)", string(o)) }
+
+func (o idOption) apply(r *Request) error {
+	if o == "" {
+		return errors.New("empty task ID in runtime.ID")
+	}
+	r.ID = TaskID(o)
+	return nil
+}
+
+type uniqueKeyOption struct {
+	key    string
+	window time.Duration
+}
+
+// UniqueKey makes the task unique on key, an idempotency key, instead of on
+// its task, tenant and arguments as Unique does: for window after a task
+// took key, enqueueing another with that key on the same queue enqueues
+// nothing and returns the first task's ID with an error wrapping
+// ErrDuplicate, or no error at all if the retry carries the first task's ID
+// (see the ID option). Keys are not per tenant: put the tenant in the key
+// when it matters.
+func UniqueKey(key string, window time.Duration) EnqueueOption {
+	return uniqueKeyOption{key, window}
+}
+
+func (o uniqueKeyOption) String() string {
+	return fmt.Sprintf("runtime.UniqueKey(%q, %v)", o.key, o.window)
+}
+
+func (o uniqueKeyOption) apply(r *Request) error {
+	switch {
+	case o.key == "":
+		return errors.New("empty key in runtime.UniqueKey")
+	case o.window <= 0:
+		return fmt.Errorf("unique window %v is not positive", o.window)
+	}
+	r.UniqueKey, r.Unique = o.key, o.window
+	return nil
+}

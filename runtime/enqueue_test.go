@@ -114,6 +114,9 @@ func TestNewRequestOptions(t *testing.T) {
 		{"Unique", opts(runtime.Unique(10 * time.Minute)), func(r *runtime.Request) { r.Unique = 10 * time.Minute }},
 		{"At", opts(runtime.At(at1)), func(r *runtime.Request) { r.RunAt = at1 }},
 		{"ForTenant", opts(runtime.ForTenant("globex")), func(r *runtime.Request) { r.Tenant = "globex" }},
+		{"ID", opts(runtime.ID("T1")), func(r *runtime.Request) { r.ID = "T1" }},
+		{"UniqueKey", opts(runtime.UniqueKey("order-1", time.Minute)), func(r *runtime.Request) { r.UniqueKey, r.Unique = "order-1", time.Minute }},
+		{"Unique after UniqueKey keeps the key", opts(runtime.UniqueKey("order-1", time.Minute), runtime.Unique(time.Second)), func(r *runtime.Request) { r.UniqueKey, r.Unique = "order-1", time.Second }},
 		{
 			name: "all options",
 			opts: opts(
@@ -225,6 +228,9 @@ func TestNewRequestOptionErrors(t *testing.T) {
 		{"negative unique", opts(runtime.Unique(-time.Minute)), "unique window -1m0s is not positive"},
 		{"negative delay", opts(runtime.Delay(-time.Nanosecond)), "negative delay -1ns"},
 		{"empty tenant", opts(runtime.ForTenant("")), "empty tenant ID in ForTenant"},
+		{"empty ID", opts(runtime.ID("")), "empty task ID in runtime.ID"},
+		{"empty unique key", opts(runtime.UniqueKey("", time.Hour)), "empty key in runtime.UniqueKey"},
+		{"zero unique key window", opts(runtime.UniqueKey("k", 0)), "unique window 0s is not positive"},
 		{"bad option after good ones", opts(runtime.Queue("ok"), runtime.Retries(-3)), "negative retry count -3"},
 		{"bad option before good ones", opts(runtime.Retries(-3), runtime.Queue("ok")), "negative retry count -3"},
 	}
@@ -431,6 +437,8 @@ func TestOptionString(t *testing.T) {
 		{runtime.Delay(1500 * time.Millisecond), `runtime.Delay(1.5s)`},
 		{runtime.ForTenant("acme"), `runtime.ForTenant("acme")`},
 		{runtime.ForTenant(""), `runtime.ForTenant("")`},
+		{runtime.ID("T1"), `runtime.ID("T1")`},
+		{runtime.UniqueKey("order-1", time.Hour), `runtime.UniqueKey("order-1", 1h0m0s)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

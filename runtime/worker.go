@@ -21,6 +21,7 @@ func (a *App) Run(ctx context.Context) error {
 	if err := errors.Join(a.cfg.checkTaskDBs()...); err != nil {
 		return fmt.Errorf("tenantgen: %w", err)
 	}
+	a.warnUnworkedQueues()
 	stopScheduler, err := a.startScheduler(ctx)
 	if err != nil {
 		return err

@@ -214,7 +214,14 @@ func DispatchDigests(ctx context.Context, period string) error {
 		return fmt.Errorf("dispatch digests of %s: %w", period, err)
 	}
 	slog.InfoContext(ctx, "digests dispatched", "period", period, "tasks", n)
-	return nil
+	db, err := runtime.DB(ctx, "default") // the shared schema: a public task
+	if err != nil {
+		return err
+	}
+	job, _ := runtime.JobFrom(ctx)
+	_, err = db.Exec(ctx, `insert into digest_dispatches (task_id, period, tasks) values ($1, $2, $3)
+		on conflict (task_id) do update set tasks = excluded.tasks`, string(job.ID), period, n)
+	return err
 }
 
 // SendDigest sends the tenant's monthly digest for period (such as

@@ -48,8 +48,15 @@ func (r TenantReport) RowsTotal() int {
 type SharedReport struct {
 	RateRefreshes int // runs of RefreshRates
 	Rates         int // rows of the rates table
+	Dispatches    int // runs of DispatchDigests
 	Dead          int // public tasks in the dead letter sets
 }
+
+// TasksRun returns how many public tasks finished.
+func (r SharedReport) TasksRun() int { return r.RateRefreshes + r.Dispatches }
+
+// Rows returns the rows of the shared tables that public tasks write.
+func (r SharedReport) Rows() int { return r.Rates + r.RateRefreshes + r.Dispatches }
 
 // Report reads what the tasks of every tenant of Tenants did.
 func Report(ctx context.Context, app *runtime.App, s Settings) ([]TenantReport, SharedReport, error) {
@@ -69,9 +76,10 @@ func Report(ctx context.Context, app *runtime.App, s Settings) ([]TenantReport, 
 		}
 	}
 	shared.Dead = dead[""]
-	q := fmt.Sprintf("select (select count(*) from %s), (select count(*) from %s)",
-		pgx.Identifier{s.SharedSchema(), "rate_refreshes"}.Sanitize(), pgx.Identifier{s.SharedSchema(), "rates"}.Sanitize())
-	if err := pool.QueryRow(ctx, q).Scan(&shared.RateRefreshes, &shared.Rates); err != nil {
+	q := fmt.Sprintf("select (select count(*) from %s), (select count(*) from %s), (select count(*) from %s)",
+		pgx.Identifier{s.SharedSchema(), "rate_refreshes"}.Sanitize(), pgx.Identifier{s.SharedSchema(), "rates"}.Sanitize(),
+		pgx.Identifier{s.SharedSchema(), "digest_dispatches"}.Sanitize())
+	if err := pool.QueryRow(ctx, q).Scan(&shared.RateRefreshes, &shared.Rates, &shared.Dispatches); err != nil {
 		return nil, shared, fmt.Errorf("report: shared schema: %w", err)
 	}
 	var reports []TenantReport

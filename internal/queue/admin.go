@@ -105,7 +105,9 @@ func (c *Client) RequeueDead(ctx context.Context, queue, id string) error {
 	if err != nil {
 		return fmt.Errorf("tenantgen: requeue dead task %s: %w", id, err)
 	}
-	env.Attempt, env.Error, env.Deadline = 0, "", 0
+	if err := c.requeueReset(env); err != nil {
+		return fmt.Errorf("tenantgen: requeue dead task %s: %w", id, err)
+	}
 	data, err := env.encode()
 	if err != nil {
 		return err

@@ -8,8 +8,12 @@ import (
 )
 
 // EnvelopeVersion is the version of the envelope format that this engine
-// writes. It reads every version up to this one.
-const EnvelopeVersion = 1
+// writes for unsigned tasks; signed ones carry signedVersion (sign.go). It
+// reads every version up to newestVersion.
+const (
+	EnvelopeVersion = 1
+	newestVersion   = signedVersion
+)
 
 // Envelope is a task as stored in Redis. It is self-contained: a stream
 // entry, a delayed entry or a dead record holds everything needed to run the
@@ -71,8 +75,8 @@ func decodeEnvelope(s string) (*Envelope, error) {
 		}
 	}
 	switch {
-	case e.Version < 1 || e.Version > EnvelopeVersion:
-		return nil, fmt.Errorf("%w: version %d, this runtime reads versions 1 to %d (upgrade the worker)", errBadEnvelope, e.Version, EnvelopeVersion)
+	case e.Version < 1 || e.Version > newestVersion:
+		return nil, fmt.Errorf("%w: version %d, this runtime reads versions 1 to %d (upgrade the worker)", errBadEnvelope, e.Version, newestVersion)
 	case e.ID == "" || e.Name == "" || e.Queue == "":
 		return nil, fmt.Errorf("%w: missing id, task or queue", errBadEnvelope)
 	}

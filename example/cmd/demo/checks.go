@@ -48,9 +48,11 @@ func (d *demo) verify(ctx context.Context, reports []service.TenantReport, share
 		d.check(r.Foreign == 0 && r.TasksRun > 0, "%s: every task recorded tenant %s and current_schema() %s", p.tenant, p.tenant, r.Schema)
 		d.check(r.Retries == 1 && r.Rows["ledger_syncs"] == 1, "%s: SyncLedger failed its first attempt and succeeded on the retry (%d retries)", p.tenant, r.Retries)
 		d.check(r.Dead == wantDead, "%s: %d dead letters, want %d", p.tenant, r.Dead, wantDead)
+		d.check(r.TasksRun+r.Dead == d.sent[p.tenant]+1, "%s: %d tasks (%d sent, 1 SendDigest) = %d ran + %d dead letters", p.tenant, d.sent[p.tenant]+1, d.sent[p.tenant], r.TasksRun, r.Dead)
 		d.check(r.Rows["digests"] == 1, "%s: the DispatchDigests fan-out reached it", p.tenant)
 	}
 	d.check(shared.RateRefreshes >= 1 && shared.Rates == 3 && shared.Dead == 0, "the public RefreshRates ran, in the shared schema %s (%d rates)", d.s.SharedSchema(), shared.Rates)
+	d.check(shared.Dispatches == 1, "the public DispatchDigests ran once, in the shared schema (%d runs)", shared.Dispatches)
 	if dead, err := d.app.DeadTasks(ctx, "billing", 10); err == nil && len(dead) == 1 {
 		d.check(strings.Contains(dead[0].Error, "not positive"), "the dead letter is initech's refused charge: %s", dead[0].Error)
 	}

@@ -8,6 +8,11 @@
 // 0 only if every check holds. It then stops its processes and drops its
 // schemas and Redis keys, unless -keep is given.
 //
+// Ctrl-C (SIGINT) or SIGTERM stops it at any point: it stops its
+// processes, drops its namespace (unless -keep), removes its temporary
+// directory and exits with 130 (143 for SIGTERM). A second Ctrl-C kills
+// it at once.
+//
 // Usage:
 //
 //	demo [-worker bin -web bin] [-namespace ns] [-keep] [-timeout 60s]
@@ -27,8 +32,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tenantgen/tenantgen/example/internal/procs"
@@ -64,8 +71,14 @@ func main() {
 	if s.Namespace == "" {
 		s.Namespace = "tgdemo_" + strings.ToLower(rand.Text()[:6])
 	}
+	ctx := interruptible()
 	d := &demo{s: s, keep: *keep, timeout: *timeout, workerBin: *workerBin, webBin: *webBin}
-	ok, err := d.run()
+	ok, err := d.run(ctx)
+	var sig signalError
+	if errors.As(context.Cause(ctx), &sig) {
+		fmt.Fprintf(os.Stderr, "demo: interrupted (%s); cleaned up\n", sig.String())
+		os.Exit(128 + int(sig.Signal))
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
 		os.Exit(1)
@@ -73,6 +86,33 @@ func main() {
 	if !ok {
 		os.Exit(1)
 	}
+}
+
+// signalError is the cause of the demo's context once a signal stopped it.
+type signalError struct{ syscall.Signal }
+
+func (e signalError) String() string {
+	if e.Signal == syscall.SIGINT {
+		return "SIGINT"
+	}
+	return "SIGTERM"
+}
+
+func (e signalError) Error() string { return "interrupted by " + e.String() }
+
+// interruptible returns a context that SIGINT or SIGTERM cancels, with a
+// signalError as its cause. After the first signal, the next one has its
+// default effect, so that a second Ctrl-C kills a cleanup that hangs.
+func interruptible() context.Context {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		signal.Stop(sigs)
+		cancel(signalError{s.(syscall.Signal)})
+	}()
+	return ctx
 }
 
 func fatal(err error) {
@@ -94,11 +134,13 @@ type demo struct {
 	web    *procs.Proc
 	base   string // web's URL
 
+	sent   map[string]int // tasks enqueued by send, by tenant; "" for public ones
 	checks []check
 }
 
-func (d *demo) run() (ok bool, err error) {
-	ctx := context.Background()
+// run runs the demo until it ends or ctx is cancelled, and cleans up in
+// either case.
+func (d *demo) run(ctx context.Context) (ok bool, err error) {
 	d.dir, err = os.MkdirTemp("", "tenantgen-demo-")
 	if err != nil {
 		return false, err
@@ -138,7 +180,7 @@ func (d *demo) run() (ok bool, err error) {
 	fmt.Printf("    worker pid %d; web %s\n", d.worker.Pid(), d.base)
 
 	step("enqueueing through the web server")
-	if err := d.send(); err != nil {
+	if err := d.send(ctx); err != nil {
 		return false, err
 	}
 

@@ -10,9 +10,9 @@ import (
 )
 
 // wait polls the report until every expected task has settled, printing
-// progress, or the timeout passes.
+// progress, or the timeout passes, or ctx is cancelled.
 func (d *demo) wait(ctx context.Context) ([]service.TenantReport, service.SharedReport, error) {
-	wantRun, wantDead := expectedTotals()
+	wantTasks, wantDead := expectedTotals()
 	start := time.Now()
 	deadline := start.Add(d.timeout)
 	tty := isTerminal()
@@ -22,12 +22,12 @@ func (d *demo) wait(ctx context.Context) ([]service.TenantReport, service.Shared
 		if err != nil {
 			return nil, shared, err
 		}
-		run, retries, dead := 0, 0, shared.Dead
+		ran, retries, dead := shared.TasksRun(), 0, shared.Dead
 		for _, r := range reports {
-			run, retries, dead = run+r.TasksRun, retries+r.Retries, dead+r.Dead
+			ran, retries, dead = ran+r.TasksRun, retries+r.Retries, dead+r.Dead
 		}
-		done := run >= wantRun && dead >= wantDead && shared.RateRefreshes >= 1
-		line := fmt.Sprintf("    %d/%d tasks done, %d retried, %d dead letters, %d public", run, wantRun, retries, dead, shared.RateRefreshes)
+		done := ran+dead >= wantTasks && dead >= wantDead
+		line := fmt.Sprintf("    %d/%d tasks settled: %d ran, %d dead letters (%d retries)", ran+dead, wantTasks, ran, dead, retries)
 		if tty {
 			fmt.Printf("\r%s (%.1fs) ", line, time.Since(start).Seconds())
 		} else if line != last {
@@ -44,7 +44,11 @@ func (d *demo) wait(ctx context.Context) ([]service.TenantReport, service.Shared
 		if d.worker.Exited() {
 			return nil, shared, fmt.Errorf("the worker exited:\n%s", d.worker.Tail(20))
 		}
-		time.Sleep(100 * time.Millisecond) // a polling interval, bounded by the deadline above
+		select {
+		case <-ctx.Done():
+			return nil, shared, context.Cause(ctx)
+		case <-time.After(100 * time.Millisecond): // a polling interval, bounded by the deadline above
+		}
 	}
 }
 
