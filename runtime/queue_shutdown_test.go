@@ -58,7 +58,7 @@ func (h *readWatch) check(t *testing.T, took time.Duration) {
 func (*readWatch) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *readWatch) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		read := cmd.Name() == "xreadgroup" && blocking(cmd)
+		read := cmd.Name() == "blpop"
 		if read {
 			select {
 			case h.blocked <- struct{}{}:

@@ -103,7 +103,9 @@ func TestQueueAtNeverEarly(t *testing.T) {
 		var env struct {
 			ID runtime.TaskID `json:"id"`
 		}
-		if err := json.Unmarshal([]byte(z.Member.(string)), &env); err != nil {
+		// A member is the task's route key, then its envelope.
+		member := z.Member.(string)
+		if err := json.Unmarshal([]byte(member[strings.IndexByte(member, '{'):]), &env); err != nil {
 			t.Fatal(err)
 		}
 		at, ok := due[env.ID]
@@ -413,14 +415,14 @@ func TestQueueCappedQueueThroughput(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// While a task of low runs, the fetcher reads only default. If that
-	// read blocked for the full 500ms timeout, each task but the last
+	// While a task of low runs, the fetcher waits only for default. If
+	// that wait blocked for the full 500ms timeout, each task but the last
 	// would wait for it: count such reads, rather than bound the time the
 	// tasks take, which a loaded machine stretches. A read lasts at least
 	// as long as the server blocks it, so a full-length read is never
 	// missed; a short one is stretched past 500ms only by a stall, which
 	// does not hit half of them.
-	watch := &longReads{without: b.prefix + ":{low}:s", atLeast: 500 * time.Millisecond}
+	watch := &longReads{without: b.prefix + ":{low}:k", atLeast: 500 * time.Millisecond}
 	b.cfg.Redis.(*redis.Client).AddHook(watch)
 	start := time.Now()
 	b.run(t)
@@ -430,8 +432,8 @@ func TestQueueCappedQueueThroughput(t *testing.T) {
 	}
 }
 
-// longReads is a hook that counts the blocking XREADGROUPs that leave out
-// the stream without and take atLeast or longer.
+// longReads is a hook that counts the blocking waits for a wake token
+// (BLPOP) that leave out the wake key without and take atLeast or longer.
 type longReads struct {
 	without string
 	atLeast time.Duration
@@ -441,7 +443,7 @@ type longReads struct {
 func (*longReads) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *longReads) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if cmd.Name() != "xreadgroup" || !blocking(cmd) || slices.Contains(cmd.Args(), any(h.without)) {
+		if cmd.Name() != "blpop" || slices.Contains(cmd.Args(), any(h.without)) {
 			return next(ctx, cmd)
 		}
 		start := time.Now()

@@ -10,12 +10,12 @@ import (
 // settle runs settleScript for d. For "retry" arg is the due time, for
 // "dead" the error; env may be nil for an undecodable or unstarted task.
 func (w *Worker) settle(d *delivery, env *Envelope, action, arg string) {
-	k := w.keys[d.queue]
 	now := time.Now().UnixMilli()
 	var payload, dueOrID string
 	switch action {
 	case "retry":
-		payload, _ = env.encode()
+		data, _ := env.encode()
+		payload = routeKey(env.Tenant, env.Name) + data
 		dueOrID = arg
 	case "requeue":
 		payload = d.data
@@ -32,10 +32,15 @@ func (w *Worker) settle(d *delivery, env *Envelope, action, arg string) {
 		b, _ := json.Marshal(rec)
 		payload = string(b)
 	}
+	counted := ""
+	if d.counted {
+		counted = "1"
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := settleScript.Run(ctx, w.rdb, []string{k.stream, k.delayed, k.dead, k.deadSet},
-		group, d.entry, action, payload, dueOrID, now, w.cfg.DeadMaxLen, w.deadMaxAge()).Err()
+	k := d.p.k
+	err := settleScript.Run(ctx, w.rdb, []string{k.stream},
+		k.base, group, d.entry, action, payload, dueOrID, now, w.cfg.DeadMaxLen, w.deadMaxAge(), d.lane, counted).Err()
 	if err != nil {
 		// The entry stays pending under this worker; if the worker dies it
 		// is reclaimed, so the task is not lost.
