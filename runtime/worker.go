@@ -21,6 +21,10 @@ func (a *App) Run(ctx context.Context) error {
 	if err := errors.Join(a.cfg.checkTaskDBs()...); err != nil {
 		return fmt.Errorf("tenantgen: %w", err)
 	}
+	// Tasks registered after Open may have limits of their own.
+	if err := a.recordTaskLimits(ctx); err != nil {
+		return err
+	}
 	stopScheduler, err := a.startScheduler(ctx)
 	if err != nil {
 		return err
