@@ -2,8 +2,11 @@ package runtime_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/tenantgen/tenantgen/internal/testenv"
 	"github.com/tenantgen/tenantgen/runtime"
@@ -98,4 +101,57 @@ func TestQueueWorkerKilledWithCaps(t *testing.T) {
 		n, err := rdb.Exists(ctx, b.prefix+":{default}:run", b.prefix+":{default}:full", b.prefix+":{default}:r").Result()
 		return err == nil && n == 0
 	})
+}
+
+// TestEnqueueOverMaxPayload: a task over Config.MaxPayload is refused with
+// an error naming the task, its size and the limit, saying what to do, and
+// wrapping ErrPayloadTooLarge.
+func TestEnqueueOverMaxPayload(t *testing.T) {
+	t.Parallel()
+	b := setupQueue(t, func(c *runtime.Config) { c.MaxPayload = 4096 })
+	task := runtime.NewTask(runtime.TaskSpec{Name: "test.big", Public: true}, func(context.Context, string) error { return nil })
+	_, err := task.Enqueue(context.Background(), b.app, strings.Repeat("x", 5000))
+	if !errors.Is(err, runtime.ErrPayloadTooLarge) {
+		t.Fatalf("Enqueue of a 5 kB task = %v, want ErrPayloadTooLarge", err)
+	}
+	wantError(t, err, `task "test.big"`, "bytes encoded", "Config.MaxPayload (4096 bytes)", "store big data in the database")
+	if st := b.stats(t, "default"); st != (runtime.QueueStats{}) {
+		t.Errorf("Stats = %+v after a refused enqueue, want nothing queued", st)
+	}
+}
+
+// TestTenantLimitsAPI: SetTenantLimits, TenantLimits and ClearTenantLimits
+// round-trip, and refuse invalid names and limits.
+func TestTenantLimitsAPI(t *testing.T) {
+	t.Parallel()
+	b := setupQueue(t, nil)
+	ctx := context.Background()
+	want := runtime.Limits{Weight: 3, Concurrency: 2, Rate: runtime.Rate{Starts: 10, Per: time.Second}}
+	if err := b.app.SetTenantLimits(ctx, "default", "acme", want); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := b.app.TenantLimits(ctx, "default", "acme")
+	if err != nil || !ok || got != want {
+		t.Errorf("TenantLimits = %+v, %v, %v; want %+v, true", got, ok, err, want)
+	}
+	if err := b.app.ClearTenantLimits(ctx, "default", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := b.app.TenantLimits(ctx, "default", "acme"); err != nil || ok {
+		t.Errorf("TenantLimits after Clear = %v, %v; want none", ok, err)
+	}
+	for _, tc := range []struct {
+		queue, tenant string
+		l             runtime.Limits
+		want          string
+	}{
+		{"Bad", "acme", runtime.Limits{}, "invalid queue"},
+		{"default", "-x", runtime.Limits{}, "invalid tenant"},
+		{"default", "acme", runtime.Limits{Weight: -1}, "weight -1"},
+		{"default", "acme", runtime.Limits{Rate: runtime.Rate{Starts: 1, Per: time.Microsecond}}, "at least 1ms"},
+	} {
+		if err := b.app.SetTenantLimits(ctx, tc.queue, tc.tenant, tc.l); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("SetTenantLimits(%q, %q, %+v) = %v, want an error containing %q", tc.queue, tc.tenant, tc.l, err, tc.want)
+		}
+	}
 }

@@ -118,23 +118,34 @@ func (w *Worker) queueAcks(ctx context.Context, pipe redis.Pipeliner, acks []*de
 	return cmds
 }
 
-// flushAcks acknowledges acks in one pipeline, retrying on errors.
+// flushAcks acknowledges acks in one pipeline, retrying on errors; if
+// Redis stays unreachable, the reclaimer retries them later.
 func (w *Worker) flushAcks(acks []*delivery) {
 	ctx := context.Background()
 	n := len(acks)
 	for try := 1; ; try++ {
-		pipe := w.rdb.Pipeline()
-		w.queueAcks(ctx, pipe, acks)
-		err := execPipe(ctx, w.rdb, pipe)
+		err := w.sendAcks(ctx, acks)
 		if err == nil {
 			return
 		}
 		if try == 5 || errors.Is(err, redis.ErrClosed) {
-			// Unacknowledged tasks run again after a crash; nothing is lost.
-			w.log.Error("acknowledge tasks; giving up", "tasks", n, "err", err)
+			w.log.Error("acknowledge tasks; will retry every heartbeat", "tasks", n, "err", err)
+			w.retryLater(func(ctx context.Context) error { return w.sendAcks(ctx, acks) })
 			return
 		}
 		w.log.Warn("acknowledge tasks; retrying", "tasks", n, "err", err)
 		time.Sleep(time.Duration(try) * 100 * time.Millisecond)
 	}
+}
+
+// sendAcks acknowledges acks in one pipeline; once they are, w no longer
+// holds them.
+func (w *Worker) sendAcks(ctx context.Context, acks []*delivery) error {
+	pipe := w.rdb.Pipeline()
+	w.queueAcks(ctx, pipe, acks)
+	if err := execPipe(ctx, w.rdb, pipe); err != nil {
+		return err
+	}
+	w.unhold(acks...)
+	return nil
 }

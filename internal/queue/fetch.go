@@ -67,6 +67,7 @@ func (w *Worker) fetch(ctx context.Context) {
 			w.pause(ctx, time.Second)
 			continue
 		}
+		w.hold(res)
 		list := w.order(res)
 		// A read that got all it asked for may have left more: the next
 		// one does not wait. One that got less emptied the streams.

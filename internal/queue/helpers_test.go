@@ -137,19 +137,6 @@ func (r *recorder) order() []string {
 	return append([]string(nil), r.starts...)
 }
 
-// dupes returns the IDs of the tasks that ran more than once.
-func (r *recorder) dupes() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var d []string
-	for id, n := range r.ids {
-		if n > 1 {
-			d = append(d, id)
-		}
-	}
-	return d
-}
-
 // laneKeys returns the lane keys of partition k that exist.
 func laneKeys(t testing.TB, rdb redis.UniversalClient, k keys) []string {
 	t.Helper()

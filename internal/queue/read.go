@@ -87,11 +87,16 @@ func (w *Worker) fetchNow(ctx context.Context, acks []*delivery, parts []*part, 
 		})
 	}
 	execPipe(ctx, w.rdb, pipe)
+	acked := true
 	for _, c := range ackCmds {
 		if c.Err() != nil {
-			w.flushAcks(acks) // retries, or gives up and logs
+			acked = false
+			w.flushAcks(acks) // retries, then leaves them to the reclaimer
 			break
 		}
+	}
+	if acked && len(acks) > 0 {
+		w.unhold(acks...)
 	}
 	var all []*delivery
 	var first error

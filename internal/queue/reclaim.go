@@ -7,14 +7,20 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// reclaimer puts the tasks of dead workers back in their lanes.
+// reclaimer puts the tasks of dead workers back in their lanes, retries
+// failed acknowledgements and settles, and hands back this worker's own
+// pending entries that it never received.
 func (w *Worker) reclaimer(ctx context.Context) {
 	t := time.NewTicker(w.cfg.Heartbeat)
 	defer t.Stop()
 	for {
+		w.retryFailed(ctx)
 		for _, p := range w.parts {
 			if err := w.reclaim(ctx, p); err != nil && ctx.Err() == nil {
 				w.log.Error("reclaim tasks of dead workers", "queue", p.queue, "partition", p.index, "err", err)
+			}
+			if err := w.recoverOwn(ctx, p); err != nil && ctx.Err() == nil {
+				w.log.Error("recover this worker's own pending tasks", "queue", p.queue, "partition", p.index, "err", err)
 			}
 		}
 		select {
@@ -51,7 +57,7 @@ func (w *Worker) reclaim(ctx context.Context, p *part) error {
 		if err != nil {
 			return err
 		}
-		args := []any{p.k.base, group, w.id, w.cfg.Heartbeat.Milliseconds(), time.Now().UnixMilli(), w.cfg.DeadMaxLen, w.deadMaxAge()}
+		args := []any{p.k.base, group, w.id, w.cfg.Heartbeat.Milliseconds(), time.Now().UnixMilli(), w.cfg.DeadMaxLen, w.deadMaxAge(), "1"}
 		for _, e := range pending {
 			args = append(args, e.ID)
 		}

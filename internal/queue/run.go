@@ -58,6 +58,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	completerWG.Wait()
 	stopBG()
 	bgWG.Wait()
+	// A last try for what failed; what still fails keeps this worker's
+	// consumer, and other workers reclaim it once this one is gone.
+	w.retryFailed(context.WithoutCancel(ctx))
 
 	cleanup := context.WithoutCancel(ctx)
 	if derr := rdb.Del(cleanup, workerKey(w.cfg.Prefix, w.id)).Err(); derr != nil {

@@ -156,13 +156,19 @@ return 1
 // to the dead letter set under its entry ID, saying so, as a worker files
 // such an entry when it reads one.
 //
+// The same script hands back entries pending under a live worker that it
+// never received (see recoverOwn): those did not run, so it counts no
+// interruption for them (bump "0").
+//
 // KEYS: stream. ARGV: base, group, this worker, min idle ms, now ms, dead
-// max length, dead max age ms (0: no limit), entry IDs... It returns the
-// number of entries put back or dead-lettered.
+// max length, dead max age ms (0: no limit), bump ("1": count an
+// interruption), entry IDs... It returns the number of entries put back or
+// dead-lettered.
 var reclaimScript = redis.NewScript(buryLua + laneLua + `
 local base = ARGV[1]
+local bump = tonumber(ARGV[8])
 local n = 0
-for i = 8, #ARGV do
+for i = 9, #ARGV do
 	local got = redis.call('XCLAIM', KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[i])
 	local entry = got[1]
 	if entry then
@@ -178,10 +184,10 @@ for i = 8, #ARGV do
 		if env then
 			lane = lane or routeEnvelope(base, env)
 			if counted then release(base, lane) end
-			push(base, lane, element(intr + 1, env), true)
+			push(base, lane, element(intr + bump, env), true)
 		else
 			local fields = string.sub(cjson.encode(f), 1, 500)
-			local msg = 'tenantgen: undecodable task envelope: stream entry without field "e" (fields ' .. fields .. '), reclaimed from a dead worker'
+			local msg = 'tenantgen: undecodable task envelope: stream entry without field "e" (fields ' .. fields .. '), reclaimed from ' .. (bump == 1 and 'a dead worker' or 'a delivery its worker never received')
 			local rec = '{"e":"","err":' .. cjson.encode(msg) .. ',"n":0,"died":' .. ARGV[5] .. '}'
 			bury(base .. 'd', base .. 'dh', ARGV[i], rec, ARGV[5], ARGV[6], ARGV[7])
 		end

@@ -36,15 +36,23 @@ func (w *Worker) settle(d *delivery, env *Envelope, action, arg string) {
 	if d.counted {
 		counted = "1"
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	k := d.p.k
-	err := settleScript.Run(ctx, w.rdb, []string{k.stream},
-		k.base, group, d.entry, action, payload, dueOrID, now, w.cfg.DeadMaxLen, w.deadMaxAge(), d.lane, counted).Err()
-	if err != nil {
-		// The entry stays pending under this worker; if the worker dies it
-		// is reclaimed, so the task is not lost.
-		w.log.Error("settle task", "action", action, "entry", d.entry, "err", err)
+	run := func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		err := settleScript.Run(ctx, w.rdb, []string{k.stream},
+			k.base, group, d.entry, action, payload, dueOrID, now, w.cfg.DeadMaxLen, w.deadMaxAge(), d.lane, counted).Err()
+		if err == nil {
+			w.unhold(d)
+		}
+		return err
+	}
+	if err := run(context.Background()); err != nil {
+		// The entry stays pending, and held, under this worker: the
+		// reclaimer retries the settle; if the worker dies first, another
+		// reclaims the entry. The task is not lost either way.
+		w.log.Error("settle task; will retry every heartbeat", "action", action, "entry", d.entry, "err", err)
+		w.retryLater(run)
 	}
 }
 

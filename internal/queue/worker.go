@@ -104,6 +104,8 @@ type Worker struct {
 	ackWake   chan struct{} // wakes the completer
 	ackStop   chan struct{} // closed to stop the completer
 
+	own holding // entries pending under this worker
+
 	stopping atomic.Bool
 }
 
@@ -127,6 +129,7 @@ func NewWorker(c *Client, r Runner) *Worker {
 		poke:     make(chan struct{}, 1),
 
 		maxPayload: c.maxPayload(),
+		own:        holding{held: make(map[heldKey]struct{})},
 	}
 	w.log = cfg.Logger.With("worker", w.id)
 	for q := range cfg.Queues {
