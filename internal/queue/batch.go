@@ -9,17 +9,28 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Batch adds tasks to their queues in one round trip: a pipeline of
-// enqueueScript calls, which add a ready task to its lane, a delayed one to
-// the delayed set, and a unique one under its lock. Add the tasks, then call
+// Batch adds tasks to their queues in one round trip: one pipeline of an
+// enqueueScript call per partition for the ready tasks, a ZADD per delayed
+// task and a uniqueScript call per unique one. Add the tasks, then call
 // Exec once.
 type Batch struct {
 	c       *Client
 	pipe    redis.Pipeliner
 	uniques map[int]uniqueAdd // by the index given to Add; nil until one
-	k       keys              // of queue kQueue, partition kPart: the tasks of a batch tend to share them
-	kQueue  string
-	kPart   int
+	ready   []*readyAdds      // by partition, in the order first met
+	last    *readyAdds        // the tasks of a batch tend to share a partition
+}
+
+// enqueueChunk is how many ready tasks one enqueueScript call adds at most.
+const enqueueChunk = 1000
+
+// readyAdds are the ready tasks of a batch in one partition: the ARGV of
+// its enqueueScript call.
+type readyAdds struct {
+	queue string
+	part  int
+	k     keys
+	args  []any // base, then route key and envelope pairs
 }
 
 // uniqueAdd is the unique script call of a task, and the task's ID.
@@ -40,7 +51,7 @@ func (e *PayloadError) Error() string {
 
 // Batch returns an empty batch.
 func (c *Client) Batch() Batch {
-	return Batch{c: c, pipe: c.rdb.Pipeline(), kPart: -1}
+	return Batch{c: c, pipe: c.rdb.Pipeline()}
 }
 
 // Add signs env when the Client has signing keys, encodes it and queues
@@ -61,18 +72,23 @@ func (b *Batch) Add(ctx context.Context, i int, env *Envelope, due time.Time, un
 		return &PayloadError{Size: len(data), Limit: limit}
 	}
 	part := partitionOf(env.Tenant, b.c.partitions(env.Queue))
-	if env.Queue != b.kQueue || part != b.kPart {
-		b.k, b.kQueue, b.kPart = queueKeys(b.c.cfg.Prefix, env.Queue, part), env.Queue, part
+	r := b.last
+	if r == nil || r.queue != env.Queue || r.part != part {
+		r = b.partition(env.Queue, part)
 	}
-	k := &b.k
+	k := &r.k
+	route := routeKey(env.Tenant, env.Name)
+	switch {
+	case unique <= 0 && due.IsZero():
+		r.args = append(r.args, route, data)
+		return nil
+	case unique <= 0:
+		b.pipe.ZAdd(ctx, k.delayed, redis.Z{Score: float64(ceilMilli(due)), Member: route + data})
+		return nil
+	}
 	dueMS := "0"
 	if !due.IsZero() {
 		dueMS = strconv.FormatInt(ceilMilli(due), 10)
-	}
-	route := routeKey(env.Tenant, env.Name)
-	if unique <= 0 {
-		enqueueScript.EvalSha(ctx, b.pipe, []string{k.ring}, k.base, route, data, dueMS)
-		return nil
 	}
 	if b.uniques == nil {
 		b.uniques = make(map[int]uniqueAdd)
@@ -81,15 +97,39 @@ func (b *Batch) Add(ctx context.Context, i int, env *Envelope, due time.Time, un
 	if key != "" {
 		lock = k.keyLock(key)
 	}
-	cmd := enqueueScript.EvalSha(ctx, b.pipe, []string{k.ring, lock}, k.base, route, data, dueMS, env.ID, unique.Milliseconds())
+	cmd := uniqueScript.EvalSha(ctx, b.pipe, []string{lock}, k.base, route, data, dueMS, env.ID, unique.Milliseconds())
 	b.uniques[i] = uniqueAdd{cmd, env.ID}
 	return nil
+}
+
+// partition returns the ready tasks of b in partition part of queue,
+// adding them to b.ready if new.
+func (b *Batch) partition(queue string, part int) *readyAdds {
+	for _, r := range b.ready {
+		if r.queue == queue && r.part == part {
+			b.last = r
+			return r
+		}
+	}
+	k := queueKeys(b.c.cfg.Prefix, queue, part)
+	r := &readyAdds{queue: queue, part: part, k: k, args: []any{k.base}}
+	b.ready = append(b.ready, r)
+	b.last = r
+	return r
 }
 
 // Exec sends the commands of the batch. For each unique task that was a
 // duplicate, it returns the ID of the task that holds its lock, by the
 // index given to Add; the map is nil when there are none.
 func (b *Batch) Exec(ctx context.Context) (map[int]string, error) {
+	for _, r := range b.ready {
+		// Calls of at most enqueueChunk tasks, so that a huge batch does
+		// not hold Redis in one script for long.
+		for i := 1; i < len(r.args); i += 2 * enqueueChunk {
+			args := append([]any{r.args[0]}, r.args[i:min(i+2*enqueueChunk, len(r.args))]...)
+			enqueueScript.EvalSha(ctx, b.pipe, []string{r.k.ring}, args...)
+		}
+	}
 	if b.pipe.Len() > 0 {
 		if err := execPipe(ctx, b.c.rdb, b.pipe); err != nil {
 			return nil, fmt.Errorf("tenantgen: enqueue: %w", err)

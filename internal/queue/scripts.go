@@ -124,9 +124,10 @@ end
 // envelope; requeue: the envelope; dead: the record), then the due time ms
 // (retry), the interrupt count to keep (requeue; "" or "0": none) or the
 // task ID (dead), now ms, dead max length, dead max age ms (0: no limit),
-// the entry's lane ("": route the envelope) and "1" if the entry counted
-// against its lane's cap. It returns 1, or 0 if the entry was no longer
-// pending.
+// the entry's lane ("": route the task), "1" if the entry counted against
+// its lane's cap, and the task's route key for a requeue without a lane
+// ("": route by the envelope). It returns 1, or 0 if the entry was no
+// longer pending.
 var settleScript = redis.NewScript(buryLua + laneLua + `
 local base = ARGV[1]
 if ARGV[3] ~= '' then
@@ -141,7 +142,9 @@ local action = ARGV[4]
 if action == 'retry' then
 	redis.call('ZADD', base .. 'z', ARGV[6], ARGV[5])
 elseif action == 'requeue' then
-	if lane == '' then lane = routeEnvelope(base, ARGV[5]) end
+	if lane == '' then
+		if ARGV[12] ~= '' then lane = route(base, ARGV[12]) else lane = routeEnvelope(base, ARGV[5]) end
+	end
 	push(base, lane, element(tonumber(ARGV[6]), ARGV[5]), true)
 else
 	bury(base .. 'd', base .. 'dh', ARGV[6], ARGV[5], ARGV[7], ARGV[8], ARGV[9])

@@ -2,28 +2,79 @@ package queue
 
 import "github.com/redis/go-redis/v9"
 
-// enqueueScript adds a task: a ready one to the tail of its lane (routed as
-// route does), activating the lane; a delayed one to the delayed set, as
-// its route key followed by its envelope. With a unique lock, it first takes
-// the lock, or returns the holder's ID.
+// uniqueScript enqueues a unique task under its lock, or returns the
+// holder's ID: a ready one to the tail of its lane (routed as route does),
+// activating the lane; a delayed one to the delayed set, as its route key
+// followed by its envelope.
 //
-// KEYS: ring (which routes the call), then the unique lock, if any. ARGV:
-// base, route key, envelope, due time ms ("0": ready now), then with a lock
-// the task ID and the lock's window ms. It returns the ID of the task that
-// holds the lock (the new one if it was enqueued), or 1 without a lock.
-var enqueueScript = redis.NewScript(laneLua + `
+// KEYS: unique lock. ARGV: base, route key, envelope, due time ms ("0":
+// ready now), task ID, the lock's window ms. It returns the ID of the task
+// that holds the lock: the new one if it was enqueued.
+var uniqueScript = redis.NewScript(laneLua + `
 local base = ARGV[1]
-if KEYS[2] then
-	if not redis.call('SET', KEYS[2], ARGV[5], 'NX', 'PX', ARGV[6]) then
-		return redis.call('GET', KEYS[2])
-	end
+if not redis.call('SET', KEYS[1], ARGV[5], 'NX', 'PX', ARGV[6]) then
+	return redis.call('GET', KEYS[1])
 end
 if ARGV[4] == '0' then
 	push(base, route(base, ARGV[2]), ARGV[3], false)
 else
 	redis.call('ZADD', base .. 'z', ARGV[4], ARGV[2] .. ARGV[3])
 end
-return ARGV[5] or 1
+return ARGV[5]
+`)
+
+// enqueueScript adds the ready tasks of a batch in one partition to the
+// tails of their lanes, in order: one RPUSH per lane, and a lane that was
+// empty joins the ring (or held, if its tenant is paused), with one wake
+// token for the whole batch. It is the routing of route, inlined, and done
+// once per call where it can: the script runs once per batch, not per task.
+//
+// KEYS: ring. ARGV: base, then pairs of route key and envelope.
+var enqueueScript = redis.NewScript(`
+local base = ARGV[1]
+local lim = base .. 'lim'
+local limited = redis.call('EXISTS', lim) == 1
+local paused = redis.call('EXISTS', base .. 'pt') == 1
+local order, byLane = {}, {}
+for i = 2, #ARGV, 2 do
+	local key, lane = ARGV[i], ARGV[i]
+	if key ~= '-' then
+		local c = string.find(key, ':', 1, true)
+		if c and not (limited and redis.call('HEXISTS', lim, string.sub(key, c)) == 1) then
+			lane = string.sub(key, 1, c - 1)
+		end
+	end
+	local l = byLane[lane]
+	if not l then
+		l = {}
+		byLane[lane] = l
+		order[#order + 1] = lane
+	end
+	l[#l + 1] = ARGV[i + 1]
+end
+local woke = false
+for _, lane in ipairs(order) do
+	local l = byLane[lane]
+	local n = 0
+	for j = 1, #l, 500 do
+		n = redis.call('RPUSH', base .. 'l:' .. lane, unpack(l, j, math.min(j + 499, #l)))
+	end
+	if n == #l then
+		local t = lane
+		local c = string.find(lane, ':', 1, true)
+		if c then t = string.sub(lane, 1, c - 1) end
+		if paused and t ~= '-' and redis.call('SISMEMBER', base .. 'pt', t) == 1 then
+			redis.call('SADD', base .. 'held', lane)
+		else
+			redis.call('RPUSH', KEYS[1], lane)
+			woke = true
+		end
+	end
+end
+if woke and redis.call('LLEN', base .. 'k') == 0 then
+	redis.call('RPUSH', base .. 'k', '1')
+end
+return #order
 `)
 
 // forwardScript moves due delayed tasks to the tails of their lanes. A
@@ -72,8 +123,10 @@ return 1
 // fetchScript moves up to n tasks from the lanes of the ring to the stream,
 // each lane in turn, for the consumer's XREADGROUP that follows it in the
 // same pipeline. Each task becomes a stream entry with fields e, i when
-// interrupted, l its lane and c "1" when it counts against its lane's cap,
-// so that the consumer group's pending list tracks it exactly as before.
+// interrupted, and, when it counts against its lane's cap, l its lane and
+// c "1", so that the consumer group's pending list tracks it exactly as
+// before. (The lane of an uncounted entry is not stored: nothing needs it
+// but a hand-back, which routes the task again, to the same lane.)
 // The read is not part of the script because Lua would copy every entry
 // into a table and back, which costs more than the rest of the fetch; so a
 // read may take entries that another worker's fetch added, and that worker
@@ -211,6 +264,8 @@ while got < want and steps < want + 100 do
 							local p = string.find(elem, '{', 1, true) or 1
 							intr, env = string.sub(elem, 1, p - 1), string.sub(elem, p)
 						end
+						-- Only a counted entry needs its lane, to count it
+						-- down; others are routed again if handed back.
 						if cap > 0 then
 							if intr then
 								redis.call('XADD', s, '*', 'e', env, 'l', lane, 'i', intr, 'c', '1')
@@ -218,9 +273,9 @@ while got < want and steps < want + 100 do
 								redis.call('XADD', s, '*', 'e', env, 'l', lane, 'c', '1')
 							end
 						elseif intr then
-							redis.call('XADD', s, '*', 'e', env, 'l', lane, 'i', intr)
+							redis.call('XADD', s, '*', 'e', env, 'i', intr)
 						else
-							redis.call('XADD', s, '*', 'e', env, 'l', lane)
+							redis.call('XADD', s, '*', 'e', env)
 						end
 						got = got + 1
 					end

@@ -11,7 +11,7 @@ import (
 // "dead" the error; env may be nil for an undecodable or unstarted task.
 func (w *Worker) settle(d *delivery, env *Envelope, action, arg string) {
 	now := time.Now().UnixMilli()
-	var payload, dueOrID string
+	var payload, dueOrID, route string
 	switch action {
 	case "retry":
 		data, _ := env.encode()
@@ -21,6 +21,15 @@ func (w *Worker) settle(d *delivery, env *Envelope, action, arg string) {
 		payload = d.data
 		if d.interrupts > 0 {
 			dueOrID = strconv.Itoa(d.interrupts) // the same attempt: keep its count
+		}
+		if d.lane == "" {
+			// Its lane is not stored: route it again, from its envelope.
+			if env == nil {
+				env, _ = decodeEnvelope(d.data)
+			}
+			if env != nil {
+				route = routeKey(env.Tenant, env.Name)
+			}
 		}
 	case "dead":
 		rec := deadRecord{Envelope: d.data, Error: arg, Died: now}
@@ -41,7 +50,7 @@ func (w *Worker) settle(d *delivery, env *Envelope, action, arg string) {
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		err := settleScript.Run(ctx, w.rdb, []string{k.stream},
-			k.base, group, d.entry, action, payload, dueOrID, now, w.cfg.DeadMaxLen, w.deadMaxAge(), d.lane, counted).Err()
+			k.base, group, d.entry, action, payload, dueOrID, now, w.cfg.DeadMaxLen, w.deadMaxAge(), d.lane, counted, route).Err()
 		if err == nil {
 			w.unhold(d)
 		}
