@@ -166,12 +166,21 @@ if redis.call('EXISTS', base .. 'p') == 1 then
 	return out
 end
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ring, lim, wait, run, cr = base .. 'r', base .. 'lim', base .. 'wait', base .. 'run', base .. 'cr'
 local deflim = ARGV[4]
 local limited = deflim ~= '' or redis.call('EXISTS', lim) == 1
+-- Redis's clock, so that workers' clocks do not matter; read only when
+-- needed (limits, or an oversize element's record).
+local now = 0
+local function clock()
+	if now == 0 then
+		local t = redis.call('TIME')
+		now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+	end
+	return now
+end
 if limited then
+	clock()
 	local due = redis.call('ZRANGEBYSCORE', wait, '-inf', now, 'LIMIT', 0, 100)
 	if #due > 0 then
 		redis.call('ZREM', wait, unpack(due))
@@ -184,13 +193,15 @@ local maxPayload = tonumber(ARGV[5])
 -- The tasks of one fetch start together, so turns within it need no
 -- order: when the ring is shorter than the fetch, each lane's turn takes
 -- as many rounds' worth of tasks at once.
-local lanes = redis.call('LLEN', ring)
+local lanes = 0 -- the ring's length, once a pass took all of it; 0: not known to be short
 local got, steps = 0, 0
 while got < want and steps < want + 100 do
 	-- A pass takes lanes off the head of the ring, gives each its turn,
 	-- and puts those that keep ready tasks back at the tail, in turn order.
-	local batch = redis.call('LPOP', ring, math.min(want - got, 100))
+	local ask = math.min(want - got, 100)
+	local batch = redis.call('LPOP', ring, ask)
 	if not batch then break end
+	if #batch < ask then lanes = #batch end
 	local back, front = {}, nil
 	for bi = 1, #batch do
 		local lane = batch[bi]
@@ -254,10 +265,10 @@ while got < want and steps < want + 100 do
 				for _, elem in ipairs(elems) do
 					if #elem > maxPayload then
 						local head = string.sub(elem, 1, 300)
-						local id = string.match(head, '"id":"([^"]+)"') or ('oversize-' .. now .. '-' .. steps)
+						local id = string.match(head, '"id":"([^"]+)"') or ('oversize-' .. clock() .. '-' .. steps)
 						local msg = 'tenantgen: task of ' .. #elem .. ' bytes exceeds the queue\'s MaxPayload of ' .. maxPayload .. ' bytes: store big data in the database and pass its key'
-						local rec = '{"e":' .. cjson.encode(head) .. ',"err":' .. cjson.encode(msg) .. ',"n":0,"died":' .. now .. '}'
-						bury(base .. 'd', base .. 'dh', id, rec, now, ARGV[6], ARGV[7])
+						local rec = '{"e":' .. cjson.encode(head) .. ',"err":' .. cjson.encode(msg) .. ',"n":0,"died":' .. clock() .. '}'
+						bury(base .. 'd', base .. 'dh', id, rec, clock(), ARGV[6], ARGV[7])
 					else
 						local env, intr = elem, nil
 						if string.byte(elem, 1) ~= 123 then
