@@ -28,6 +28,8 @@ type App struct {
 	tenants TenantStore    // nil without databases
 	cache   *tenantCache   // of tenants; nil without a store
 	engine  *queue.Client  // the Redis queue: enqueue, admin, workers
+
+	hadTaskLimits bool // recordTaskLimits recorded limits of tasks
 }
 
 // Open checks cfg, connects to Redis and returns an App.
@@ -45,6 +47,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Close()
 		return nil, fmt.Errorf("tenantgen: connect to redis: %w (is it running? check Config.RedisURL)", err)
 	}
+	if err := a.recordTaskLimits(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if err := a.openDatabases(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -59,6 +65,13 @@ func queueConfig(cfg Config) queue.Config {
 	keys := make([]queue.SigningKey, len(cfg.SigningKeys))
 	for i, k := range cfg.SigningKeys {
 		keys[i] = queue.SigningKey{ID: k.ID, Secret: k.Secret}
+	}
+	var tenantLimits map[string]queue.Limits
+	for q, l := range cfg.TenantLimits {
+		if tenantLimits == nil {
+			tenantLimits = make(map[string]queue.Limits, len(cfg.TenantLimits))
+		}
+		tenantLimits[q] = l.engine()
 	}
 	return queue.Config{
 		Prefix:           cfg.Prefix,
@@ -75,6 +88,9 @@ func queueConfig(cfg Config) queue.Config {
 		MaxInterrupts:    cfg.MaxInterrupts,
 		DeadMaxLen:       cfg.DeadMaxLen,
 		DeadMaxAge:       cfg.DeadMaxAge,
+		MaxPayload:       cfg.MaxPayload,
+		TenantLimits:     tenantLimits,
+		Partitions:       cfg.QueuePartitions,
 		Logger:           cfg.Logger,
 	}
 }
@@ -106,6 +122,10 @@ func (a *App) Enqueue(ctx context.Context, req Request) (TaskID, error) {
 	}
 	return ids[0], nil
 }
+
+// ErrPayloadTooLarge is wrapped by the error of a task whose encoded size
+// exceeds Config.MaxPayload.
+var ErrPayloadTooLarge = errors.New("tenantgen: task payload too large")
 
 // BatchError reports the requests of an EnqueueMany call that were not
 // enqueued.
@@ -153,7 +173,13 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 			continue
 		}
 		if err := batch.Add(ctx, i, &env, due, req.Unique, req.UniqueKey); err != nil {
-			bad = append(bad, IndexedError{i, fmt.Errorf("tenantgen: encode task %q: %w", req.Name, err)})
+			var big *queue.PayloadError
+			if errors.As(err, &big) {
+				err = fmt.Errorf("tenantgen: enqueue task %q: the task is %d bytes encoded, over Config.MaxPayload (%d bytes): store big data in the database and pass its key in the arguments: %w", req.Name, big.Size, big.Limit, ErrPayloadTooLarge)
+			} else {
+				err = fmt.Errorf("tenantgen: encode task %q: %w", req.Name, err)
+			}
+			bad = append(bad, IndexedError{i, err})
 			continue
 		}
 		ids[i] = TaskID(env.ID)

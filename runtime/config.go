@@ -96,6 +96,27 @@ type Config struct {
 	// once. Queues not listed are capped only by Concurrency.
 	QueueConcurrency map[string]int
 
+	// TenantLimits sets, by queue, the limits of each tenant's tasks in
+	// the queue (weight, concurrency cap, rate), for the tenants without
+	// limits of their own (App.SetTenantLimits). Workers apply the limits
+	// of their own Config: give every process the same. Queues not listed
+	// have weight 1 and no limit.
+	TenantLimits map[string]Limits
+
+	// QueuePartitions splits a queue into partitions, by queue: each is a
+	// set of keys with a hash tag of its own, which Redis Cluster may put
+	// on another node, and a tenant's tasks live in the partition that a
+	// stable hash of the tenant ID picks. Workers serve every partition.
+	// Default 1; raise it to spread a queue over a cluster, never lower it
+	// while tasks are queued (see docs/queue.md, "Partitions").
+	QueuePartitions map[string]int
+
+	// MaxPayload caps the size of an encoded task, in bytes: a larger one
+	// is refused at enqueue, and a worker dead-letters one that got in
+	// anyway without reading it. Default 1 MiB. Store big data in the
+	// database and pass its key.
+	MaxPayload int
+
 	// DefaultQueue is the queue of tasks that name none. Default "default".
 	DefaultQueue string
 
@@ -176,6 +197,9 @@ func (c Config) withDefaults() Config {
 	if c.Concurrency == 0 {
 		c.Concurrency = 16
 	}
+	if c.MaxPayload == 0 {
+		c.MaxPayload = DefaultMaxPayload
+	}
 	if c.DefaultRetries == 0 {
 		c.DefaultRetries = 10
 	}
@@ -223,6 +247,9 @@ func (c Config) withDefaults() Config {
 	}
 	return c
 }
+
+// DefaultMaxPayload is the default of Config.MaxPayload: 1 MiB.
+const DefaultMaxPayload = 1 << 20
 
 // DefaultBackoff waits about 2^(attempt-1) seconds before retry number
 // attempt, capped at one hour, with up to half of it as random jitter so

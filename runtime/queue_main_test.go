@@ -53,7 +53,9 @@ func workerMain(scenario string) int {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	switch scenario {
 	case "killable":
-		return killableWorker(url, prefix, rdb, logger)
+		return killableWorker(url, prefix, rdb, logger, killTask(rdb, prefix, true))
+	case "killable-capped":
+		return killableWorker(url, prefix, rdb, logger, cappedKillTask(rdb, prefix, true))
 	case "stuck-returns-nil":
 		return stuckReturnsNilWorker(url, prefix, rdb, logger)
 	}
@@ -61,10 +63,11 @@ func workerMain(scenario string) int {
 	return 3
 }
 
-// killableWorker works killTask in blocking mode until it is killed.
-func killableWorker(url, prefix string, rdb *redis.Client, logger *slog.Logger) int {
+// killableWorker works task, a killTask in blocking mode, until it is
+// killed.
+func killableWorker(url, prefix string, rdb *redis.Client, logger *slog.Logger, task *runtime.Task[echoArgs]) int {
 	reg := runtime.NewRegistry()
-	if err := reg.Register(killTask(rdb, prefix, true)); err != nil {
+	if err := reg.Register(task); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 3
 	}
@@ -92,7 +95,17 @@ func killableWorker(url, prefix string, rdb *redis.Client, logger *slog.Logger) 
 // <prefix>:done and record their attempt and completion time (unix µs) in
 // <prefix>:attempt and <prefix>:completedAt.
 func killTask(rdb *redis.Client, prefix string, blockOdd bool) *runtime.Task[echoArgs] {
-	return runtime.NewTask(runtime.TaskSpec{Name: "test.killable"}, func(ctx context.Context, a echoArgs) error {
+	return runtime.NewTask(runtime.TaskSpec{Name: "test.killable"}, killFunc(rdb, prefix, blockOdd))
+}
+
+// cappedKillTask is killTask with a cap of 3 running per tenant.
+func cappedKillTask(rdb *redis.Client, prefix string, blockOdd bool) *runtime.Task[echoArgs] {
+	return runtime.NewTask(runtime.TaskSpec{Name: "test.killcapped", TenantConcurrency: 3}, killFunc(rdb, prefix, blockOdd))
+}
+
+// killFunc is the function of killTask.
+func killFunc(rdb *redis.Client, prefix string, blockOdd bool) func(context.Context, echoArgs) error {
+	return func(ctx context.Context, a echoArgs) error {
 		job, _ := runtime.JobFrom(ctx)
 		id := string(job.ID)
 		bg := context.WithoutCancel(ctx)
@@ -122,7 +135,7 @@ func killTask(rdb *redis.Client, prefix string, blockOdd bool) *runtime.Task[ech
 		pipe.HSet(bg, prefix+":completedAt", id, time.Now().UnixMicro())
 		_, err := pipe.Exec(bg)
 		return err
-	})
+	}
 }
 
 // stuckReturnsNilWorker runs a worker whose only task ignores its context

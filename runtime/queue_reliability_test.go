@@ -141,30 +141,27 @@ func TestQueueMaxInterrupts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stream := b.prefix + ":{default}:s"
+	lane := b.prefix + ":{default}:l:-"
 	for i := range b.cfg.MaxInterrupts {
 		ghost := fmt.Sprintf("ghost-%d", i)
-		var msg redis.XMessage
-		testenv.WaitFor(t, fmt.Sprintf("the victim to be readable for the %d. time", i+1), func() bool {
-			res, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "w", Consumer: ghost, Streams: []string{stream, ">"}, Count: 1, Block: -1}).Result()
-			if err != nil || len(res) == 0 || len(res[0].Messages) == 0 {
-				return false
-			}
-			msg = res[0].Messages[0]
-			return true
+		var elem string
+		testenv.WaitFor(t, fmt.Sprintf("the victim to be ready for the %d. time", i+1), func() bool {
+			elem = ghostDeliver(t, rdb, b.prefix, "default", "-", ghost)
+			return elem != ""
 		})
-		if e, _ := msg.Values["e"].(string); !strings.Contains(e, string(id)) {
-			t.Fatalf("fake consumer read %v, want the victim %s", msg.Values, id)
+		intr, env, _ := strings.Cut(elem, "{")
+		if !strings.Contains(env, string(id)) {
+			t.Fatalf("fake consumer took %q, want the victim %s", elem, id)
 		}
-		if got, want := fmt.Sprint(msg.Values["i"]), fmt.Sprint(i); i > 0 && got != want {
-			t.Errorf("delivery %d has interrupt count i=%s, want %s", i+1, got, want)
+		if want := fmt.Sprint(i); i > 0 && intr != want {
+			t.Errorf("delivery %d has interrupt count %q, want %s", i+1, intr, want)
 		}
 	}
-	// The last fake consumer is reclaimed too; the entry back on the stream
+	// The last fake consumer is reclaimed too; the task back in its lane
 	// carries the interrupt count that sends it to the dead letter set.
 	testenv.WaitFor(t, "the last interruption to be counted", func() bool {
-		msgs, err := rdb.XRange(ctx, stream, "-", "+").Result()
-		return err == nil && len(msgs) == 2 && fmt.Sprint(msgs[1].Values["i"]) == fmt.Sprint(b.cfg.MaxInterrupts)
+		e, err := rdb.LIndex(ctx, lane, 0).Result()
+		return err == nil && strings.HasPrefix(e, fmt.Sprint(b.cfg.MaxInterrupts)+"{")
 	})
 	close(releaseBlocker)
 	var dead []runtime.DeadTask
@@ -182,6 +179,45 @@ func TestQueueMaxInterrupts(t *testing.T) {
 		st := b.stats(t, "default")
 		return st == runtime.QueueStats{Dead: 1}
 	})
+}
+
+// ghostTake takes the first task of a lane as the fetch script does, for a
+// fake consumer: it pops it and drops the lane from the ring once empty.
+//
+// KEYS: lane list, ring. ARGV: lane.
+var ghostTake = redis.NewScript(`
+local e = redis.call('LPOP', KEYS[1])
+if not e then return false end
+if redis.call('LLEN', KEYS[1]) == 0 then redis.call('LREM', KEYS[2], 0, ARGV[1]) end
+return e
+`)
+
+// ghostDeliver has the fake consumer ghost take the first task of lane in
+// queue as a fetch would (see ghostTake), add it to the stream and read it,
+// so that it is pending under ghost. It returns the lane element, or ""
+// if the lane is empty.
+func ghostDeliver(t *testing.T, rdb redis.UniversalClient, prefix, queue, lane, ghost string) string {
+	t.Helper()
+	ctx := context.Background()
+	base := prefix + ":{" + queue + "}:"
+	elem, err := ghostTake.Run(ctx, rdb, []string{base + "l:" + lane, base + "r"}, lane).Text()
+	if errors.Is(err, redis.Nil) {
+		return ""
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	intr, env, _ := strings.Cut(elem, "{")
+	values := []string{"e", "{" + env, "l", lane}
+	if intr != "" {
+		values = append(values, "i", intr)
+	}
+	if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: base + "s", Values: values}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "w", Consumer: ghost, Streams: []string{base + "s", ">"}, Count: 1, Block: -1}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return elem
 }
 
 // TestQueueTwoWorkersNoOverlap runs two workers on one queue: no task may run

@@ -14,7 +14,8 @@ import (
 )
 
 // readWatch is a hook that watches a worker's blocking reads: it reports
-// each blocking XREADGROUP on blocked just before it is sent and, once
+// each blocking wait for a wake token (BLPOP) on blocked just before it is
+// sent and, once
 // stopping is set, counts the blocking reads that end and the CLIENT
 // UNBLOCKs that cut one short (reply 1).
 //
@@ -58,7 +59,7 @@ func (h *readWatch) check(t *testing.T, took time.Duration) {
 func (*readWatch) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *readWatch) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		read := cmd.Name() == "xreadgroup" && blocking(cmd)
+		read := cmd.Name() == "blpop"
 		if read {
 			select {
 			case h.blocked <- struct{}{}:
@@ -80,15 +81,6 @@ func (h *readWatch) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 func (*readWatch) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return next
-}
-
-func blocking(cmd redis.Cmder) bool {
-	for _, a := range cmd.Args() {
-		if s, ok := a.(string); ok && strings.EqualFold(s, "block") {
-			return true
-		}
-	}
-	return false
 }
 
 // unblock reports whether cmd is CLIENT UNBLOCK.

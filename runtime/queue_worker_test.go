@@ -103,7 +103,9 @@ func TestQueueAtNeverEarly(t *testing.T) {
 		var env struct {
 			ID runtime.TaskID `json:"id"`
 		}
-		if err := json.Unmarshal([]byte(z.Member.(string)), &env); err != nil {
+		// A member is the task's route key, then its envelope.
+		member := z.Member.(string)
+		if err := json.Unmarshal([]byte(member[strings.IndexByte(member, '{'):]), &env); err != nil {
 			t.Fatal(err)
 		}
 		at, ok := due[env.ID]
@@ -415,14 +417,14 @@ func TestQueueCappedQueueThroughput(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// While a task of low runs, the fetcher reads only default. If that
-	// read blocked for the full 500ms timeout, each task but the last
+	// While a task of low runs, the fetcher waits only for default. If
+	// that wait blocked for the full 500ms timeout, each task but the last
 	// would wait for it: count such reads, rather than bound the time the
 	// tasks take, which a loaded machine stretches. A read lasts at least
 	// as long as the server blocks it, so a full-length read is never
 	// missed; a short one is stretched past 500ms only by a stall, which
 	// does not hit half of them.
-	watch := &longReads{without: b.prefix + ":{low}:s", atLeast: 500 * time.Millisecond}
+	watch := &longReads{without: b.prefix + ":{low}:k", atLeast: 500 * time.Millisecond}
 	b.cfg.Redis.(*redis.Client).AddHook(watch)
 	start := time.Now()
 	b.run(t)
@@ -432,8 +434,8 @@ func TestQueueCappedQueueThroughput(t *testing.T) {
 	}
 }
 
-// longReads is a hook that counts the blocking XREADGROUPs that leave out
-// the stream without and take atLeast or longer.
+// longReads is a hook that counts the blocking waits for a wake token
+// (BLPOP) that leave out the wake key without and take atLeast or longer.
 type longReads struct {
 	without string
 	atLeast time.Duration
@@ -443,7 +445,7 @@ type longReads struct {
 func (*longReads) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *longReads) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if cmd.Name() != "xreadgroup" || !blocking(cmd) || slices.Contains(cmd.Args(), any(h.without)) {
+		if cmd.Name() != "blpop" || slices.Contains(cmd.Args(), any(h.without)) {
 			return next(ctx, cmd)
 		}
 		start := time.Now()
@@ -536,6 +538,11 @@ func TestOpenValidatesConfig(t *testing.T) {
 		{"cap unknown queue", runtime.Config{RedisURL: down, QueueConcurrency: map[string]int{"other": 1}}, []string{"QueueConcurrency", "other"}},
 		{"cap zero", runtime.Config{RedisURL: down, QueueConcurrency: map[string]int{"default": -1}}, []string{"QueueConcurrency"}},
 		{"concurrency", runtime.Config{RedisURL: down, Concurrency: -1}, []string{"Concurrency"}},
+		{"tenant limits unknown queue", runtime.Config{RedisURL: down, TenantLimits: map[string]runtime.Limits{"other": {Concurrency: 1}}}, []string{"TenantLimits", `"other"`, "not in Queues"}},
+		{"tenant limits negative", runtime.Config{RedisURL: down, TenantLimits: map[string]runtime.Limits{"default": {Concurrency: -1}}}, []string{"TenantLimits", "concurrency -1"}},
+		{"tenant limits rate", runtime.Config{RedisURL: down, TenantLimits: map[string]runtime.Limits{"default": {Rate: runtime.Rate{Starts: 5}}}}, []string{"TenantLimits", "window"}},
+		{"partitions", runtime.Config{RedisURL: down, QueuePartitions: map[string]int{"default": 0}}, []string{"QueuePartitions", "1 to 64"}},
+		{"max payload", runtime.Config{RedisURL: down, MaxPayload: -1}, []string{"MaxPayload"}},
 		{"retries", runtime.Config{RedisURL: down, DefaultRetries: -2}, []string{"DefaultRetries"}},
 		{"timeout", runtime.Config{RedisURL: down, DefaultTimeout: -time.Second}, []string{"DefaultTimeout"}},
 		{"grace", runtime.Config{RedisURL: down, ShutdownGrace: -time.Second}, []string{"ShutdownGrace"}},

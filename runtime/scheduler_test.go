@@ -145,19 +145,28 @@ func (b *schedBundle) queued(t testing.TB) []queuedTask {
 		}
 		list = append(list, queuedTask{env.ID, env.Task, env.Tenant, due})
 	}
-	msgs, err := b.rdb.XRange(ctx, base+"s", "-", "+").Result()
-	if err != nil {
-		t.Fatal(err)
+	// Ready tasks wait in their lanes, delayed ones in the delayed set
+	// after their route key (docs/queue.md).
+	envelope := func(s string) string { return s[strings.IndexByte(s, '{'):] }
+	iter := b.rdb.Scan(ctx, 0, base+"l:*", 1000).Iterator()
+	for iter.Next(ctx) {
+		elems, err := b.rdb.LRange(ctx, iter.Val(), 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range elems {
+			decode(envelope(e), time.Time{})
+		}
 	}
-	for _, m := range msgs {
-		decode(m.Values["e"].(string), time.Time{})
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
 	}
 	zs, err := b.rdb.ZRangeWithScores(ctx, base+"z", 0, -1).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, z := range zs {
-		decode(z.Member.(string), time.UnixMilli(int64(z.Score)))
+		decode(envelope(z.Member.(string)), time.UnixMilli(int64(z.Score)))
 	}
 	return list
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/tenantgen/tenantgen/internal/testenv"
 	"github.com/tenantgen/tenantgen/runtime"
@@ -64,36 +63,37 @@ func enqueuer(t testing.TB, q *queueBundle, keys []runtime.SigningKey) *runtime.
 	return app
 }
 
-// tamper rewrites, in the default queue's stream, the envelope of every
-// ready task whose encoding contains match, replacing old with new: a new
-// entry is added and the original deleted, as an attacker with write access
-// to Redis could.
+// tamper rewrites, in the default queue's lanes, the envelope of every
+// ready task whose encoding contains match, replacing old with new, in
+// place, as an attacker with write access to Redis could.
 func tamper(t testing.TB, q *queueBundle, match, old, new string) {
 	t.Helper()
 	ctx := t.Context()
 	rdb := q.cfg.Redis
-	stream := q.prefix + ":{default}:s"
-	msgs, err := rdb.XRange(ctx, stream, "-", "+").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, m := range msgs {
-		e, _ := m.Values["e"].(string)
-		if !strings.Contains(e, match) {
-			continue
-		}
-		forged := strings.Replace(e, old, new, 1)
-		if forged == e {
-			t.Fatalf("envelope %s has no %s", e, old)
-		}
-		if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: map[string]any{"e": forged}}).Err(); err != nil {
+	iter := rdb.Scan(ctx, 0, q.prefix+":{default}:l:*", 1000).Iterator()
+	for iter.Next(ctx) {
+		lane := iter.Val()
+		elems, err := rdb.LRange(ctx, lane, 0, -1).Result()
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := rdb.XDel(ctx, stream, m.ID).Err(); err != nil {
-			t.Fatal(err)
+		for i, e := range elems {
+			if !strings.Contains(e, match) {
+				continue
+			}
+			forged := strings.Replace(e, old, new, 1)
+			if forged == e {
+				t.Fatalf("envelope %s has no %s", e, old)
+			}
+			if err := rdb.LSet(ctx, lane, int64(i), forged).Err(); err != nil {
+				t.Fatal(err)
+			}
+			n++
 		}
-		n++
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
 	}
 	if n != 1 {
 		t.Fatalf("tampered with %d entries, want 1", n)

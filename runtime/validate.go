@@ -51,6 +51,25 @@ func (c Config) validate() error {
 			bad("QueueConcurrency of queue %q is %d; it must be at least 1", q, n)
 		}
 	}
+	for q, l := range c.TenantLimits {
+		if _, ok := c.Queues[q]; !ok {
+			bad("TenantLimits names queue %q, which is not in Queues", q)
+		}
+		if err := l.check(); err != nil {
+			bad("TenantLimits of queue %q: %w", q, err)
+		}
+	}
+	for q, n := range c.QueuePartitions {
+		if err := names.CheckQueue(q); err != nil {
+			bad("QueuePartitions: %w", err)
+		}
+		if n < 1 || n > maxPartitions {
+			bad("QueuePartitions of queue %q is %d; it must be from 1 to %d", q, n, maxPartitions)
+		}
+	}
+	if c.MaxPayload < 1 {
+		bad("MaxPayload is %d; it must be positive (bytes)", c.MaxPayload)
+	}
 	if c.Concurrency < 1 {
 		bad("Concurrency is %d; it must be at least 1", c.Concurrency)
 	}
@@ -132,6 +151,10 @@ func (c Config) validate() error {
 	}
 	return nil
 }
+
+// maxPartitions bounds Config.QueuePartitions: every partition costs each
+// worker a forwarder, a reclaimer pass and a fetch per round trip.
+const maxPartitions = 64
 
 // needStore says how to give an App of c a tenant store, for the errors
 // of what needs one.

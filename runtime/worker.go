@@ -22,6 +22,10 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("tenantgen: %w", err)
 	}
 	a.warnUnworkedQueues()
+	// Tasks registered after Open may have limits of their own.
+	if err := a.recordTaskLimits(ctx); err != nil {
+		return err
+	}
 	stopScheduler, err := a.startScheduler(ctx)
 	if err != nil {
 		return err

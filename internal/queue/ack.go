@@ -79,37 +79,73 @@ func (w *Worker) completer() {
 }
 
 // queueAcks queues on pipe the commands that acknowledge and delete the
-// entries of acks, one XACK and one XDEL per queue.
-func (w *Worker) queueAcks(ctx context.Context, pipe redis.Pipeliner, acks []*delivery) []*redis.IntCmd {
-	byQueue := make(map[string][]string, 1)
-	for _, d := range acks {
-		byQueue[d.queue] = append(byQueue[d.queue], d.entry)
+// entries of acks: per partition, one XACK and one XDEL for the entries
+// that count against no cap, and one ackCountedScript for those that do.
+func (w *Worker) queueAcks(ctx context.Context, pipe redis.Pipeliner, acks []*delivery) []redis.Cmder {
+	if len(acks) == 0 {
+		return nil
 	}
-	cmds := make([]*redis.IntCmd, 0, 2*len(byQueue))
-	for q, ids := range byQueue {
-		stream := w.keys[q].stream
-		cmds = append(cmds, pipe.XAck(ctx, stream, group, ids...), pipe.XDel(ctx, stream, ids...))
+	type byPart struct {
+		plain   []string
+		counted []any // ARGV of ackCountedScript
+	}
+	parts := make(map[*part]*byPart, 1)
+	for _, d := range acks {
+		b := parts[d.p]
+		if b == nil {
+			b = new(byPart)
+			parts[d.p] = b
+		}
+		if d.counted {
+			if b.counted == nil {
+				b.counted = []any{d.p.k.base, group}
+			}
+			b.counted = append(b.counted, d.entry, d.lane)
+		} else {
+			b.plain = append(b.plain, d.entry)
+		}
+	}
+	cmds := make([]redis.Cmder, 0, 2*len(parts))
+	for p, b := range parts {
+		stream := p.k.stream
+		if len(b.plain) > 0 {
+			cmds = append(cmds, pipe.XAck(ctx, stream, group, b.plain...), pipe.XDel(ctx, stream, b.plain...))
+		}
+		if b.counted != nil {
+			cmds = append(cmds, ackCountedScript.EvalSha(ctx, pipe, []string{stream}, b.counted...))
+		}
 	}
 	return cmds
 }
 
-// flushAcks acknowledges acks in one pipeline, retrying on errors.
+// flushAcks acknowledges acks in one pipeline, retrying on errors; if
+// Redis stays unreachable, the reclaimer retries them later.
 func (w *Worker) flushAcks(acks []*delivery) {
 	ctx := context.Background()
 	n := len(acks)
 	for try := 1; ; try++ {
-		pipe := w.rdb.Pipeline()
-		w.queueAcks(ctx, pipe, acks)
-		_, err := pipe.Exec(ctx)
+		err := w.sendAcks(ctx, acks)
 		if err == nil {
 			return
 		}
 		if try == 5 || errors.Is(err, redis.ErrClosed) {
-			// Unacknowledged tasks run again after a crash; nothing is lost.
-			w.log.Error("acknowledge tasks; giving up", "tasks", n, "err", err)
+			w.log.Error("acknowledge tasks; will retry every heartbeat", "tasks", n, "err", err)
+			w.retryLater(func(ctx context.Context) error { return w.sendAcks(ctx, acks) })
 			return
 		}
 		w.log.Warn("acknowledge tasks; retrying", "tasks", n, "err", err)
 		time.Sleep(time.Duration(try) * 100 * time.Millisecond)
 	}
+}
+
+// sendAcks acknowledges acks in one pipeline; once they are, w no longer
+// holds them.
+func (w *Worker) sendAcks(ctx context.Context, acks []*delivery) error {
+	pipe := w.rdb.Pipeline()
+	w.queueAcks(ctx, pipe, acks)
+	if err := execPipe(ctx, w.rdb, pipe); err != nil {
+		return err
+	}
+	w.unhold(acks...)
+	return nil
 }

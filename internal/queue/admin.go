@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -16,22 +17,50 @@ type Stats struct {
 	Ready, Running, Scheduled, Dead int64
 }
 
-// Stats counts the tasks of queue.
+// readyScript counts the ready tasks in the lanes of a partition: those
+// of the lanes in the ring, held, full and wait. It costs one LLEN per
+// lane with ready tasks; idle lanes cost nothing.
+//
+// KEYS: ring. ARGV: base.
+var readyScript = redis.NewScript(`
+local base = ARGV[1]
+local n = 0
+local function add(lanes)
+	for _, l in ipairs(lanes) do n = n + redis.call('LLEN', base .. 'l:' .. l) end
+end
+add(redis.call('LRANGE', KEYS[1], 0, -1))
+add(redis.call('SMEMBERS', base .. 'held'))
+add(redis.call('SMEMBERS', base .. 'full'))
+add(redis.call('ZRANGE', base .. 'wait', 0, -1))
+return n
+`)
+
+// Stats counts the tasks of queue, over all its partitions.
 func (c *Client) Stats(ctx context.Context, queue string) (Stats, error) {
-	k := queueKeys(c.cfg.Prefix, queue)
-	pipe := c.rdb.Pipeline()
-	xlen := pipe.XLen(ctx, k.stream)
-	pending := pipe.XPending(ctx, k.stream, group)
-	delayed := pipe.ZCard(ctx, k.delayed)
-	dead := pipe.ZCard(ctx, k.dead)
-	if _, err := pipe.Exec(ctx); err != nil && !isNoGroup(err) {
-		return Stats{}, fmt.Errorf("tenantgen: stats of queue %q: %w", queue, err)
+	var st Stats
+	for i := range c.partitions(queue) {
+		k := queueKeys(c.cfg.Prefix, queue, i)
+		pipe := c.rdb.Pipeline()
+		xlen := pipe.XLen(ctx, k.stream)
+		pending := pipe.XPending(ctx, k.stream, group)
+		delayed := pipe.ZCard(ctx, k.delayed)
+		dead := pipe.ZCard(ctx, k.dead)
+		ready := readyScript.Eval(ctx, pipe, []string{k.ring}, k.base)
+		if _, err := pipe.Exec(ctx); err != nil && !isNoGroup(err) {
+			return Stats{}, fmt.Errorf("tenantgen: stats of queue %q: %w", queue, err)
+		}
+		var running int64
+		if p, err := pending.Result(); err == nil {
+			running = p.Count
+		}
+		lanes, _ := ready.Int64()
+		// Entries that no worker read yet were written by the old layout.
+		st.Ready += lanes + xlen.Val() - running
+		st.Running += running
+		st.Scheduled += delayed.Val()
+		st.Dead += dead.Val()
 	}
-	var running int64
-	if p, err := pending.Result(); err == nil {
-		running = p.Count
-	}
-	return Stats{Ready: xlen.Val() - running, Running: running, Scheduled: delayed.Val(), Dead: dead.Val()}, nil
+	return st, nil
 }
 
 // DeadTask is a task in the dead letter set; runtime.DeadTask documents
@@ -57,9 +86,26 @@ type deadRecord struct {
 }
 
 // DeadTasks returns up to limit tasks of the dead letter set of queue,
-// newest first; limit must be positive.
+// over all its partitions, newest first; limit must be positive.
 func (c *Client) DeadTasks(ctx context.Context, queue string, limit int) ([]DeadTask, error) {
-	k := queueKeys(c.cfg.Prefix, queue)
+	var list []DeadTask
+	for i := range c.partitions(queue) {
+		got, err := c.deadTasks(ctx, queueKeys(c.cfg.Prefix, queue, i), queue, limit)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, got...)
+	}
+	if c.partitions(queue) > 1 {
+		slices.SortStableFunc(list, func(x, y DeadTask) int { return y.Died.Compare(x.Died) })
+		list = list[:min(len(list), limit)]
+	}
+	return list, nil
+}
+
+// deadTasks returns up to limit tasks of the dead letter set of one
+// partition of queue, newest first.
+func (c *Client) deadTasks(ctx context.Context, k keys, queue string, limit int) ([]DeadTask, error) {
 	ids, err := c.rdb.ZRevRange(ctx, k.dead, 0, int64(limit)-1).Result()
 	if err != nil || len(ids) == 0 {
 		return nil, err
@@ -90,12 +136,23 @@ func (c *Client) DeadTasks(ctx context.Context, queue string, limit int) ([]Dead
 // RequeueDead moves the dead task id of queue back to its queue, with a
 // fresh set of retries.
 func (c *Client) RequeueDead(ctx context.Context, queue, id string) error {
-	k := queueKeys(c.cfg.Prefix, queue)
-	s, err := c.rdb.HGet(ctx, k.deadSet, id).Result()
-	if errors.Is(err, redis.Nil) {
+	var k keys
+	var s string
+	found := false
+	for i := range c.partitions(queue) {
+		k = queueKeys(c.cfg.Prefix, queue, i)
+		var err error
+		s, err = c.rdb.HGet(ctx, k.deadSet, id).Result()
+		if err == nil {
+			found = true
+			break
+		}
+		if !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("tenantgen: requeue dead task %s: %w", id, err)
+		}
+	}
+	if !found {
 		return fmt.Errorf("tenantgen: no dead task %q in queue %q", id, queue)
-	} else if err != nil {
-		return fmt.Errorf("tenantgen: requeue dead task %s: %w", id, err)
 	}
 	var rec deadRecord
 	if err := json.Unmarshal([]byte(s), &rec); err != nil {
@@ -112,7 +169,7 @@ func (c *Client) RequeueDead(ctx context.Context, queue, id string) error {
 	if err != nil {
 		return err
 	}
-	n, err := requeueDeadScript.Run(ctx, c.rdb, []string{k.dead, k.deadSet, k.stream}, id, data).Int()
+	n, err := requeueDeadScript.Run(ctx, c.rdb, []string{k.dead}, k.base, id, routeKey(env.Tenant, env.Name), data).Int()
 	switch {
 	case err != nil:
 		return fmt.Errorf("tenantgen: requeue dead task %s: %w", id, err)

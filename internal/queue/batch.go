@@ -9,21 +9,44 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Batch adds tasks to their queues in one round trip: a pipeline of XADD
-// for ready tasks, ZADD for delayed ones and uniqueScript for unique ones.
-// Add the tasks, then call Exec once.
+// Batch adds tasks to their queues in one round trip: one pipeline of an
+// enqueueScript call per partition for the ready tasks, a ZADD per delayed
+// task and a uniqueScript call per unique one. Add the tasks, then call
+// Exec once.
 type Batch struct {
 	c       *Client
 	pipe    redis.Pipeliner
 	uniques map[int]uniqueAdd // by the index given to Add; nil until one
-	k       keys              // of queue kQueue: the tasks of a batch tend to share a queue
-	kQueue  string
+	ready   []*readyAdds      // by partition, in the order first met
+	last    *readyAdds        // the tasks of a batch tend to share a partition
+}
+
+// enqueueChunk is how many ready tasks one enqueueScript call adds at most.
+const enqueueChunk = 1000
+
+// readyAdds are the ready tasks of a batch in one partition: the ARGV of
+// its enqueueScript call.
+type readyAdds struct {
+	queue string
+	part  int
+	k     keys
+	args  []any // base, then route key and envelope pairs
 }
 
 // uniqueAdd is the unique script call of a task, and the task's ID.
 type uniqueAdd struct {
 	cmd *redis.Cmd
 	id  string
+}
+
+// PayloadError is the error of a task whose encoded envelope is larger than
+// Config.MaxPayload.
+type PayloadError struct {
+	Size, Limit int // bytes
+}
+
+func (e *PayloadError) Error() string {
+	return fmt.Sprintf("tenantgen: the task is %d bytes encoded, over the limit of %d bytes", e.Size, e.Limit)
 }
 
 // Batch returns an empty batch.
@@ -36,7 +59,7 @@ func (c *Client) Batch() Batch {
 // due is zero. A positive unique window makes it a unique task, locked for
 // the window on key or, if key is empty, on its name, tenant and arguments;
 // i names it in the duplicates that Exec returns. The error is that of
-// encoding env.
+// encoding env, or a *PayloadError.
 func (b *Batch) Add(ctx context.Context, i int, env *Envelope, due time.Time, unique time.Duration, key string) error {
 	if b.c.signer != nil {
 		b.c.signer.sign(env)
@@ -45,40 +68,70 @@ func (b *Batch) Add(ctx context.Context, i int, env *Envelope, due time.Time, un
 	if err != nil {
 		return err
 	}
-	if env.Queue != b.kQueue {
-		b.k, b.kQueue = queueKeys(b.c.cfg.Prefix, env.Queue), env.Queue
+	if limit := b.c.cfg.MaxPayload; limit > 0 && len(data) > limit {
+		return &PayloadError{Size: len(data), Limit: limit}
 	}
-	k := &b.k
+	part := partitionOf(env.Tenant, b.c.partitions(env.Queue))
+	r := b.last
+	if r == nil || r.queue != env.Queue || r.part != part {
+		r = b.partition(env.Queue, part)
+	}
+	k := &r.k
+	route := routeKey(env.Tenant, env.Name)
 	switch {
-	case unique > 0:
-		if b.uniques == nil {
-			b.uniques = make(map[int]uniqueAdd)
-		}
-		dueMS := "0"
-		if !due.IsZero() {
-			dueMS = strconv.FormatInt(ceilMilli(due), 10)
-		}
-		lock := k.uniqueLock(env.Name, env.Tenant, env.Args)
-		if key != "" {
-			lock = k.keyLock(key)
-		}
-		cmd := uniqueScript.Eval(ctx, b.pipe, []string{lock, k.stream, k.delayed},
-			env.ID, unique.Milliseconds(), data, dueMS)
-		b.uniques[i] = uniqueAdd{cmd, env.ID}
-	case due.IsZero():
-		b.pipe.XAdd(ctx, &redis.XAddArgs{Stream: k.stream, Values: []string{fieldEnvelope, data}})
-	default:
-		b.pipe.ZAdd(ctx, k.delayed, redis.Z{Score: float64(ceilMilli(due)), Member: data})
+	case unique <= 0 && due.IsZero():
+		r.args = append(r.args, route, data)
+		return nil
+	case unique <= 0:
+		b.pipe.ZAdd(ctx, k.delayed, redis.Z{Score: float64(ceilMilli(due)), Member: route + data})
+		return nil
 	}
+	dueMS := "0"
+	if !due.IsZero() {
+		dueMS = strconv.FormatInt(ceilMilli(due), 10)
+	}
+	if b.uniques == nil {
+		b.uniques = make(map[int]uniqueAdd)
+	}
+	lock := k.uniqueLock(env.Name, env.Tenant, env.Args)
+	if key != "" {
+		lock = k.keyLock(key)
+	}
+	cmd := uniqueScript.EvalSha(ctx, b.pipe, []string{lock}, k.base, route, data, dueMS, env.ID, unique.Milliseconds())
+	b.uniques[i] = uniqueAdd{cmd, env.ID}
 	return nil
+}
+
+// partition returns the ready tasks of b in partition part of queue,
+// adding them to b.ready if new.
+func (b *Batch) partition(queue string, part int) *readyAdds {
+	for _, r := range b.ready {
+		if r.queue == queue && r.part == part {
+			b.last = r
+			return r
+		}
+	}
+	k := queueKeys(b.c.cfg.Prefix, queue, part)
+	r := &readyAdds{queue: queue, part: part, k: k, args: []any{k.base}}
+	b.ready = append(b.ready, r)
+	b.last = r
+	return r
 }
 
 // Exec sends the commands of the batch. For each unique task that was a
 // duplicate, it returns the ID of the task that holds its lock, by the
 // index given to Add; the map is nil when there are none.
 func (b *Batch) Exec(ctx context.Context) (map[int]string, error) {
+	for _, r := range b.ready {
+		// Calls of at most enqueueChunk tasks, so that a huge batch does
+		// not hold Redis in one script for long.
+		for i := 1; i < len(r.args); i += 2 * enqueueChunk {
+			args := append([]any{r.args[0]}, r.args[i:min(i+2*enqueueChunk, len(r.args))]...)
+			enqueueScript.EvalSha(ctx, b.pipe, []string{r.k.ring}, args...)
+		}
+	}
 	if b.pipe.Len() > 0 {
-		if _, err := b.pipe.Exec(ctx); err != nil {
+		if err := execPipe(ctx, b.c.rdb, b.pipe); err != nil {
 			return nil, fmt.Errorf("tenantgen: enqueue: %w", err)
 		}
 	}

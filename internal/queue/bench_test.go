@@ -3,10 +3,15 @@ package queue
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tenantgen/tenantgen/internal/testenv"
 )
@@ -58,8 +63,8 @@ func benchWork(b *testing.B, withEnqueue bool) {
 		Logger:         slog.New(slog.DiscardHandler),
 	}
 	c := NewClient(rdb, cfg)
-	k := queueKeys(cfg.Prefix, "default")
-	b.Cleanup(func() { rdb.Del(context.Background(), k.stream, k.delayed, k.dead, k.deadSet) })
+	k := queueKeys(cfg.Prefix, "default", 0)
+	b.Cleanup(func() { deleteKeys(rdb, cfg.Prefix) })
 
 	run := &countJob{n: int64(b.N), done: make(chan struct{})}
 	enqueue := func() {
@@ -154,4 +159,76 @@ func (j *countJob) Run(context.Context) error {
 		close(j.done)
 	}
 	return nil
+}
+
+// BenchmarkFetch measures what the fetch script costs per task with 10,
+// 1,000 and 10,000 tenants holding ready tasks in one queue: b.N tasks
+// spread over the tenants are fetched 64 at a time, each fetch carrying the
+// acknowledgements of the previous one, as a busy worker does. It reports
+// the time per task seen by the client (ns/op) and Redis's own time per
+// task in the fetch script (redis-ns/task, from INFO commandstats), on a
+// Redis of its own.
+//
+//	go test -run '^$' -bench Fetch -benchtime 20000x ./internal/queue/
+func BenchmarkFetch(b *testing.B) {
+	rdb := privateRedis(b)
+	for _, tenants := range []int{10, 1000, 10000} {
+		b.Run(fmt.Sprintf("tenants=%d", tenants), func(b *testing.B) {
+			cfg := testConfig(b, rdb)
+			c := NewClient(rdb, cfg)
+			w := NewWorker(c, nil)
+			p := w.parts[0]
+			ctx := b.Context()
+			if err := rdb.XGroupCreateMkStream(ctx, p.k.stream, group, "0").Err(); err != nil {
+				b.Fatal(err)
+			}
+			const batch = 1000
+			for done := 0; done < b.N; done += batch {
+				bt := c.Batch()
+				for i := range min(batch, b.N-done) {
+					e := env("bench.noop", "t"+strconv.Itoa((done+i)%tenants), "default", "{}")
+					if err := bt.Add(ctx, i, e, time.Time{}, 0, ""); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, err := bt.Exec(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			before := scriptUsec(b, rdb)
+			b.ResetTimer()
+			var acks []*delivery
+			got := 0
+			for got < b.N {
+				list, err := w.fetchNow(ctx, acks, []*part{p}, 64)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got += len(list)
+				acks = list
+			}
+			b.StopTimer()
+			if got != b.N {
+				b.Fatalf("fetched %d tasks, want %d", got, b.N)
+			}
+			b.ReportMetric(float64(scriptUsec(b, rdb)-before)*1000/float64(b.N), "redis-ns/task")
+		})
+	}
+}
+
+// scriptUsec returns the µs that rdb spent running scripts by SHA.
+func scriptUsec(b *testing.B, rdb *redis.Client) int64 {
+	b.Helper()
+	info, err := rdb.Info(b.Context(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:"); ok {
+			_, usec, _ := strings.Cut(rest, "usec=")
+			n, _ := strconv.ParseInt(usec[:strings.IndexByte(usec, ',')], 10, 64)
+			return n
+		}
+	}
+	return 0
 }

@@ -27,7 +27,10 @@ type Config struct {
 	WorkerTTL        time.Duration
 	MaxInterrupts    int
 	DeadMaxLen       int
-	DeadMaxAge       time.Duration // not positive: no limit
+	DeadMaxAge       time.Duration     // not positive: no limit
+	MaxPayload       int               // largest encoded task, bytes; not positive: no limit
+	TenantLimits     map[string]Limits // by queue: the limits of tenant lanes without a record of their own
+	Partitions       map[string]int    // by queue, when more than 1
 	Logger           *slog.Logger
 }
 
@@ -42,6 +45,23 @@ type Client struct {
 // NewClient returns a Client of rdb.
 func NewClient(rdb redis.UniversalClient, cfg Config) *Client {
 	return &Client{rdb: rdb, cfg: cfg, signer: newSigner(cfg.SigningKeys)}
+}
+
+// partitions returns how many partitions queue has.
+func (c *Client) partitions(queue string) int { return max(c.cfg.Partitions[queue], 1) }
+
+// keysOf returns the keys of the partition of queue that tenant's tasks
+// live in.
+func (c *Client) keysOf(queue, tenant string) keys {
+	return queueKeys(c.cfg.Prefix, queue, partitionOf(tenant, c.partitions(queue)))
+}
+
+// maxPayload returns the max payload in bytes as the fetch script takes it.
+func (c *Client) maxPayload() int {
+	if c.cfg.MaxPayload > 0 {
+		return c.cfg.MaxPayload
+	}
+	return 1 << 62
 }
 
 // NewID returns a random ID, for tasks and worker names.

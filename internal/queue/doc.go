@@ -1,7 +1,15 @@
 // Package queue is the Redis queue engine behind package runtime: the task
 // envelope and its codec, the Redis keys and Lua scripts of a queue, the
 // signing of envelopes, the enqueue pipeline, the admin reads and actions
-// (Stats, DeadTasks, RequeueDead), and the worker with its background loops.
+// (Stats, DeadTasks, RequeueDead, pause and resume, tenant limits), and the
+// worker with its background loops.
+//
+// Within a queue, tenants are the unit of scheduling: ready tasks wait in
+// one list per lane (a tenant, the public tasks, or a tenant and a task
+// with limits of its own), and the fetch script takes the lanes of the
+// ring in turn, weighted, parking those of paused tenants and those at
+// their concurrency caps or rates. A queue may be split into partitions,
+// each under a hash tag of its own.
 //
 // It owns the Redis key layout and every command sent under it; docs/queue.md
 // describes both, and they must not change without a new envelope version
@@ -13,9 +21,13 @@
 // touch databases or tenants, or read runtime's Config: runtime translates
 // Config into this package's Config in one place.
 //
-// One file holds each background loop of the worker: fetch.go (the fetch
-// loop and its slot accounting), read.go and blocker.go (the reads, blocking
-// and on Redis Cluster), ack.go (acknowledgement batching and the
-// completer), settle.go, forward.go, heartbeat.go and reclaim.go; run.go
-// starts and drains them.
+// Files: keys.go (the layout, routing, partitions), scripts.go (the shared
+// Lua, settle, reclaim), scripts_lanes.go (enqueue, forward, ack of counted
+// tasks, fetch), pipe.go (scripts in pipelines), limits.go, pause.go, and
+// one file per background loop of the worker: fetch.go (the fetch loop and
+// its slot accounting), read.go and blocker.go (fetches, waits for wake
+// tokens, Redis Cluster), ack.go (acknowledgement batching and the
+// completer), settle.go, forward.go, heartbeat.go, reclaim.go and own.go
+// (the worker's own pending entries, retries of failed acks and settles);
+// run.go starts and drains them.
 package queue

@@ -7,15 +7,14 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// fetch reads tasks from the streams and hands them to the handlers until
+// fetch fetches tasks from the lanes of its queues and hands them to the handlers until
 // ctx is cancelled. It reads only as many as there are free slots, and
-// acknowledges the tasks finished since its last read in the same round
+// acknowledges the tasks finished since its last fetch in the same round
 // trip.
 func (w *Worker) fetch(ctx context.Context) {
 	defer w.ackByCompleter() // from now on, the completer acknowledges
@@ -43,8 +42,8 @@ func (w *Worker) fetch(ctx context.Context) {
 			}
 			n += got
 		}
-		streams, count, block := w.eligible(n)
-		if len(streams) == 0 {
+		parts, count, block := w.eligible(n)
+		if len(parts) == 0 {
 			w.release(n)
 			select {
 			case <-ctx.Done():
@@ -53,7 +52,7 @@ func (w *Worker) fetch(ctx context.Context) {
 			}
 			continue
 		}
-		res, err := w.read(ctx, streams, count, wait, block)
+		res, err := w.read(ctx, parts, count, wait, block)
 		if err != nil {
 			w.release(n)
 			if errors.Is(err, redis.Nil) {
@@ -63,11 +62,12 @@ func (w *Worker) fetch(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			w.log.Error("read tasks", "err", err)
+			w.log.Error("fetch tasks", "err", err)
 			w.ackByCompleter()
 			w.pause(ctx, time.Second)
 			continue
 		}
+		w.hold(res)
 		list := w.order(res)
 		// A read that got all it asked for may have left more: the next
 		// one does not wait. One that got less emptied the streams.
@@ -148,14 +148,14 @@ func (w *Worker) done(d *delivery, slot bool) {
 	}
 }
 
-// eligible returns the XREADGROUP stream arguments for the queues below
-// their caps, the count to read from each so that no cap is exceeded, and
-// how long a read may block.
-func (w *Worker) eligible(free int) ([]string, int, time.Duration) {
+// eligible returns the partitions of the queues below their caps, the
+// count to fetch from each so that no cap is exceeded, and how long a wait
+// may block.
+func (w *Worker) eligible(free int) ([]*part, int, time.Duration) {
 	if len(w.cfg.QueueConcurrency) == 0 {
-		return w.readStreams, free, blockTimeout
+		return w.parts, free, blockTimeout
 	}
-	var streams []string
+	var parts []*part
 	count := free
 	block := blockTimeout
 	for _, q := range w.queues {
@@ -167,52 +167,32 @@ func (w *Worker) eligible(free int) ([]string, int, time.Duration) {
 			}
 			count = min(count, left)
 		}
-		streams = append(streams, w.keys[q].stream)
+		parts = append(parts, w.partsOf[q]...)
 	}
-	for range len(streams) {
-		streams = append(streams, ">")
-	}
-	return streams, count, block
+	return parts, count, block
 }
 
-// order flattens a read result into deliveries in the order to start them:
-// by priority, strictly or weighted at random.
-func (w *Worker) order(res []redis.XStream) []*delivery {
-	n := 0
-	for _, s := range res {
-		n += len(s.Messages)
+// order puts the deliveries of a fetch in the order to start them: by
+// priority, strictly or weighted at random.
+func (w *Worker) order(list []*delivery) []*delivery {
+	if len(list) < 2 || len(w.queues) < 2 {
+		return list
 	}
-	list := make([]*delivery, 0, n)
-	all := make([]delivery, n) // one allocation for the whole read
-	for _, s := range res {
-		q := w.queueOf[s.Stream]
-		for _, m := range s.Messages {
-			d := &all[len(list)]
-			d.queue, d.entry = q, m.ID
-			d.data, _ = m.Values[fieldEnvelope].(string)
-			if s, ok := m.Values[fieldInterrupts].(string); ok {
-				d.interrupts, _ = strconv.Atoi(s)
-			}
-			list = append(list, d)
-		}
+	type weighted struct {
+		d *delivery
+		w float64
 	}
-	if len(res) > 1 {
-		type weighted struct {
-			d *delivery
-			w float64
+	ws := make([]weighted, len(list))
+	for i, d := range list {
+		p := float64(w.cfg.Queues[d.queue])
+		if !w.cfg.StrictPriority {
+			p *= rand.Float64()
 		}
-		ws := make([]weighted, len(list))
-		for i, d := range list {
-			p := float64(w.cfg.Queues[d.queue])
-			if !w.cfg.StrictPriority {
-				p *= rand.Float64()
-			}
-			ws[i] = weighted{d, p}
-		}
-		slices.SortStableFunc(ws, func(x, y weighted) int { return cmp.Compare(y.w, x.w) })
-		for i := range ws {
-			list[i] = ws[i].d
-		}
+		ws[i] = weighted{d, p}
+	}
+	slices.SortStableFunc(ws, func(x, y weighted) int { return cmp.Compare(y.w, x.w) })
+	for i := range ws {
+		list[i] = ws[i].d
 	}
 	return list
 }

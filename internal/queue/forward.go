@@ -13,13 +13,13 @@ const forwardBatch = 500
 // task: delayed tasks enqueued by other processes are noticed within it.
 const forwardIdle = 250 * time.Millisecond
 
-// forwarder moves due delayed tasks and retries of queue to its stream,
-// sleeping until the next one is due.
-func (w *Worker) forwarder(ctx context.Context, queue string) {
-	k := w.keys[queue]
+// forwarder moves due delayed tasks and retries of partition p to their
+// lanes, sleeping until the next one is due.
+func (w *Worker) forwarder(ctx context.Context, p *part) {
+	k, queue := p.k, p.queue
 	for {
 		wait := forwardIdle
-		res, err := forwardScript.Run(ctx, w.rdb, []string{k.delayed, k.stream}, time.Now().UnixMilli(), forwardBatch).Slice()
+		res, err := forwardScript.Run(ctx, w.rdb, []string{k.delayed}, k.base, time.Now().UnixMilli(), forwardBatch).Slice()
 		switch {
 		case ctx.Err() != nil:
 			return

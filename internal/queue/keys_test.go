@@ -88,10 +88,11 @@ func TestQueueKeysShareOneSlot(t *testing.T) {
 			if err := names.CheckQueue(tc.queue); err != nil {
 				t.Fatalf("test queue name: %v", err)
 			}
-			k := queueKeys(tc.prefix, tc.queue)
+			k := queueKeys(tc.prefix, tc.queue, 0)
 			want := int(crc16(tc.queue) % 16384)
 			for _, key := range []string{
-				k.stream, k.delayed, k.dead, k.deadSet,
+				k.stream, k.delayed, k.dead, k.deadSet, k.ring, k.wake, k.limits, k.paused, k.pausedT, k.held,
+				k.lane("acme"), k.lane("-"), k.lane("acme:billing.Charge"), k.base + "rt:acme", k.base + "run", k.base + "full", k.base + "wait", k.base + "cr",
 				k.uniqueLock("billing.Charge", "acme", []byte(`["cus_1",1250]`)),
 				k.uniqueLock("ops.Refresh", "", []byte(`{}`)),
 			} {

@@ -7,14 +7,20 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// reclaimer puts the tasks of dead workers back on their streams.
+// reclaimer puts the tasks of dead workers back in their lanes, retries
+// failed acknowledgements and settles, and hands back this worker's own
+// pending entries that it never received.
 func (w *Worker) reclaimer(ctx context.Context) {
 	t := time.NewTicker(w.cfg.Heartbeat)
 	defer t.Stop()
 	for {
-		for _, q := range w.queues {
-			if err := w.reclaim(ctx, q); err != nil && ctx.Err() == nil {
-				w.log.Error("reclaim tasks of dead workers", "queue", q, "err", err)
+		w.retryFailed(ctx)
+		for _, p := range w.parts {
+			if err := w.reclaim(ctx, p); err != nil && ctx.Err() == nil {
+				w.log.Error("reclaim tasks of dead workers", "queue", p.queue, "partition", p.index, "err", err)
+			}
+			if err := w.recoverOwn(ctx, p); err != nil && ctx.Err() == nil {
+				w.log.Error("recover this worker's own pending tasks", "queue", p.queue, "partition", p.index, "err", err)
 			}
 		}
 		select {
@@ -25,9 +31,9 @@ func (w *Worker) reclaimer(ctx context.Context) {
 	}
 }
 
-func (w *Worker) reclaim(ctx context.Context, queue string) error {
+func (w *Worker) reclaim(ctx context.Context, p *part) error {
 	rdb := w.rdb
-	stream := w.keys[queue].stream
+	stream, queue := p.k.stream, p.queue
 	consumers, err := rdb.XInfoConsumers(ctx, stream, group).Result()
 	if err != nil {
 		return err
@@ -44,19 +50,18 @@ func (w *Worker) reclaim(ctx context.Context, queue string) error {
 			continue
 		}
 		if c.Pending == 0 {
-			w.dropConsumer(ctx, queue, c.Name)
+			w.dropConsumer(ctx, p, c.Name)
 			continue
 		}
 		pending, err := rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: stream, Group: group, Start: "-", End: "+", Count: 1000, Consumer: c.Name}).Result()
 		if err != nil {
 			return err
 		}
-		args := []any{group, w.id, w.cfg.Heartbeat.Milliseconds(), time.Now().UnixMilli(), w.cfg.DeadMaxLen, w.deadMaxAge()}
-		for _, p := range pending {
-			args = append(args, p.ID)
+		args := []any{p.k.base, group, w.id, w.cfg.Heartbeat.Milliseconds(), time.Now().UnixMilli(), w.cfg.DeadMaxLen, w.deadMaxAge(), "1"}
+		for _, e := range pending {
+			args = append(args, e.ID)
 		}
-		k := w.keys[queue]
-		n, err := reclaimScript.Run(ctx, rdb, []string{stream, k.dead, k.deadSet}, args...).Int()
+		n, err := reclaimScript.Run(ctx, rdb, []string{stream}, args...).Int()
 		if err != nil {
 			return err
 		}
@@ -69,10 +74,11 @@ func (w *Worker) reclaim(ctx context.Context, queue string) error {
 	return nil
 }
 
-// dropConsumer deletes the consumer of queue's stream, unless tasks are
-// still pending under it.
-func (w *Worker) dropConsumer(ctx context.Context, queue, consumer string) {
-	deleted, err := dropConsumerScript.Run(ctx, w.rdb, []string{w.keys[queue].stream}, group, consumer).Int()
+// dropConsumer deletes the consumer of p's stream, unless tasks are still
+// pending under it.
+func (w *Worker) dropConsumer(ctx context.Context, p *part, consumer string) {
+	queue := p.queue
+	deleted, err := dropConsumerScript.Run(ctx, w.rdb, []string{p.k.stream}, group, consumer).Int()
 	switch {
 	case err != nil:
 		if ctx.Err() == nil {

@@ -13,10 +13,10 @@ import (
 // shutdown.
 func (w *Worker) Run(ctx context.Context) error {
 	rdb := w.rdb
-	for _, q := range w.queues {
-		err := rdb.XGroupCreateMkStream(ctx, w.keys[q].stream, group, "0").Err()
+	for _, p := range w.parts {
+		err := rdb.XGroupCreateMkStream(ctx, p.k.stream, group, "0").Err()
 		if err != nil && !isBusyGroup(err) {
-			return fmt.Errorf("tenantgen: create consumer group of queue %q: %w", q, err)
+			return fmt.Errorf("tenantgen: create consumer group of queue %q: %w", p.queue, err)
 		}
 	}
 	if err := w.beat(ctx); err != nil {
@@ -33,8 +33,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	var bgWG sync.WaitGroup
 	bgWG.Go(func() { w.heartbeats(bg) })
 	bgWG.Go(func() { w.reclaimer(bg) })
-	for _, q := range w.queues {
-		bgWG.Go(func() { w.forwarder(bg, q) })
+	for _, p := range w.parts {
+		bgWG.Go(func() { w.forwarder(bg, p) })
 	}
 	var completerWG sync.WaitGroup
 	completerWG.Go(w.completer)
@@ -58,15 +58,18 @@ func (w *Worker) Run(ctx context.Context) error {
 	completerWG.Wait()
 	stopBG()
 	bgWG.Wait()
+	// A last try for what failed; what still fails keeps this worker's
+	// consumer, and other workers reclaim it once this one is gone.
+	w.retryFailed(context.WithoutCancel(ctx))
 
 	cleanup := context.WithoutCancel(ctx)
 	if derr := rdb.Del(cleanup, workerKey(w.cfg.Prefix, w.id)).Err(); derr != nil {
 		w.log.Warn("remove worker liveness key", "err", derr)
 	}
-	for _, q := range w.queues {
+	for _, p := range w.parts {
 		// Tasks still running, or whose acknowledgement failed, keep this
 		// worker's consumer: other workers reclaim them.
-		w.dropConsumer(cleanup, q, w.id)
+		w.dropConsumer(cleanup, p, w.id)
 	}
 	w.log.Info("worker stopped")
 	return err

@@ -2,8 +2,14 @@ package queue
 
 import "github.com/redis/go-redis/v9"
 
-// Scripts change several keys of one queue atomically. Each receives every
-// key it touches through KEYS, all under the queue's hash tag.
+// Scripts change several keys of one partition of a queue atomically. Each
+// receives one key of the partition through KEYS, which routes it to the
+// partition's node on Redis Cluster, and the partition's key prefix (base,
+// "<prefix>:{<tag>}:") in ARGV, from which it builds the names of the keys
+// it touches: lane lists and rate keys are named after lanes that only the
+// script learns. Every name built that way carries the partition's hash
+// tag, so it lies in the slot of the declared key (docs/queue.md, "Redis
+// Cluster").
 
 // buryLua defines the Lua function bury, which the scripts that dead-letter
 // tasks start with. bury(dead, records, id, record, now, maxLen, maxAge)
@@ -32,105 +38,164 @@ local function bury(dead, records, id, record, now, maxLen, maxAge)
 end
 `
 
-// uniqueScript enqueues a task unless another with the same unique key was
-// enqueued within the window.
+// laneLua defines the Lua functions that keep the lane invariant: a lane is
+// in exactly one of the ring (r), the held lanes of paused tenants (held),
+// the lanes at their concurrency cap (full) and the lanes waiting for their
+// rate (wait) while its list is non-empty, and in none once it is empty.
 //
-// KEYS: unique lock, stream, delayed. ARGV: task ID, window ms, envelope,
-// due time ms (0: ready now). It returns the ID of the task that holds the
-// lock: the new one if it was enqueued.
-var uniqueScript = redis.NewScript(`
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-	return redis.call('GET', KEYS[1])
+//   - wake(base) leaves one wake token in k, for idle workers.
+//   - tenantOf(lane) is the tenant of a lane, ” for the public lane '-'.
+//   - activate(base, lane) files a lane whose list just became non-empty:
+//     held if its tenant is paused, else at the tail of the ring, waking a
+//     worker.
+//   - push(base, lane, elem, front) adds a lane element, at the front for a
+//     task handed back, and activates the lane if it was idle.
+//   - route(base, key) is the lane of a task with route key key ("-" or
+//     "<tenant>:<task>"): the whole key if the task has limits of its own (a
+//     ":<task>" record in lim), else the tenant.
+//   - routeEnvelope(base, env) routes a task of the old layout, which
+//     carries no lane, from its envelope's tenant and task.
+//   - release(base, lane) ends the count of a task counted against its
+//     lane's cap; a lane parked at its cap goes back to the ring.
+//   - element(intr, env) is the lane element of a task: the envelope,
+//     after the interrupt count when there is one (envelopes start with
+//     "{", so the count needs no separator).
+const laneLua = `
+local function wake(base)
+	if redis.call('LLEN', base .. 'k') == 0 then
+		redis.call('RPUSH', base .. 'k', '1')
+	end
 end
-if ARGV[4] == '0' then
-	redis.call('XADD', KEYS[2], '*', 'e', ARGV[3])
-else
-	redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
+local function tenantOf(lane)
+	if lane == '-' then return '' end
+	local i = string.find(lane, ':', 1, true)
+	if i then return string.sub(lane, 1, i - 1) end
+	return lane
 end
-return ARGV[1]
-`)
-
-// forwardScript moves due delayed tasks to the stream.
-//
-// KEYS: delayed, stream. ARGV: now ms, batch size. It returns the number
-// moved and the due time of the next delayed task, or false.
-var forwardScript = redis.NewScript(`
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-for _, e in ipairs(due) do
-	redis.call('XADD', KEYS[2], '*', 'e', e)
+local function activate(base, lane)
+	local t = tenantOf(lane)
+	if t ~= '' and redis.call('SISMEMBER', base .. 'pt', t) == 1 then
+		redis.call('SADD', base .. 'held', lane)
+		return
+	end
+	redis.call('RPUSH', base .. 'r', lane)
+	wake(base)
 end
-if #due > 0 then
-	redis.call('ZREM', KEYS[1], unpack(due))
+local function push(base, lane, elem, front)
+	local n = redis.call(front and 'LPUSH' or 'RPUSH', base .. 'l:' .. lane, elem)
+	if n == 1 then activate(base, lane) end
 end
-local next = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {#due, next[2] or false}
-`)
+local function route(base, key)
+	if key == '-' then return key end
+	local i = string.find(key, ':', 1, true)
+	if not i then return key end
+	if redis.call('HEXISTS', base .. 'lim', string.sub(key, i)) == 1 then return key end
+	return string.sub(key, 1, i - 1)
+end
+local function routeEnvelope(base, env)
+	local ok, e = pcall(cjson.decode, env)
+	if not ok or type(e) ~= 'table' or type(e.tenant) ~= 'string' or e.tenant == '' then return '-' end
+	return route(base, e.tenant .. ':' .. tostring(e.task))
+end
+local function release(base, lane)
+	if redis.call('HINCRBY', base .. 'run', lane, -1) <= 0 then
+		redis.call('HDEL', base .. 'run', lane)
+	end
+	if redis.call('SREM', base .. 'full', lane) == 1 then
+		redis.call('RPUSH', base .. 'r', lane)
+		wake(base)
+	end
+end
+local function element(intr, env)
+	if intr and intr > 0 then return intr .. env end
+	return env
+end
+`
 
 // settleScript ends a delivery that did not succeed: it acknowledges and
-// deletes the delivered entry, then schedules a retry, hands the task back
-// to the stream, or moves it to the dead letter set. It does nothing if the
-// entry is no longer pending: another worker reclaimed it (this worker was
-// taken for dead) or it was settled already, and the task must not be
-// queued twice.
+// deletes the delivered entry (ending its count if it counted against a
+// cap), then schedules a retry, hands the task back to the front of its
+// lane, or moves it to the dead letter set. It does nothing if the entry is
+// no longer pending: another worker reclaimed it (this worker was taken for
+// dead) or it was settled already, and the task must not be queued twice.
 //
-// KEYS: stream, delayed, dead, dead records. ARGV: group, entry ID, action
-// ("retry", "requeue" or "dead"), envelope or dead record, then the due time
-// ms (for retry), the interrupt count to keep in the new entry's field i
-// (for requeue; "" or "0": none) or the task ID (for dead), now ms, dead max
-// length, dead max age ms (0: no limit). It returns 1, or 0 if the entry was
-// no longer pending.
-var settleScript = redis.NewScript(buryLua + `
-if ARGV[2] ~= '' then
-	if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then
+// KEYS: stream. ARGV: base, group, entry ID ("": none), action ("retry",
+// "requeue" or "dead"), payload (retry: the delayed member, route key and
+// envelope; requeue: the envelope; dead: the record), then the due time ms
+// (retry), the interrupt count to keep (requeue; "" or "0": none) or the
+// task ID (dead), now ms, dead max length, dead max age ms (0: no limit),
+// the entry's lane ("": route the task), "1" if the entry counted against
+// its lane's cap, and the task's route key for a requeue without a lane
+// ("": route by the envelope). It returns 1, or 0 if the entry was no
+// longer pending.
+var settleScript = redis.NewScript(buryLua + laneLua + `
+local base = ARGV[1]
+if ARGV[3] ~= '' then
+	if redis.call('XACK', KEYS[1], ARGV[2], ARGV[3]) == 0 then
 		return 0
 	end
-	redis.call('XDEL', KEYS[1], ARGV[2])
+	redis.call('XDEL', KEYS[1], ARGV[3])
 end
-local action = ARGV[3]
+local lane = ARGV[10]
+if ARGV[11] == '1' then release(base, lane) end
+local action = ARGV[4]
 if action == 'retry' then
-	redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
+	redis.call('ZADD', base .. 'z', ARGV[6], ARGV[5])
 elseif action == 'requeue' then
-	if ARGV[5] ~= '' and ARGV[5] ~= '0' then
-		redis.call('XADD', KEYS[1], '*', 'e', ARGV[4], 'i', ARGV[5])
-	else
-		redis.call('XADD', KEYS[1], '*', 'e', ARGV[4])
+	if lane == '' then
+		if ARGV[12] ~= '' then lane = route(base, ARGV[12]) else lane = routeEnvelope(base, ARGV[5]) end
 	end
+	push(base, lane, element(tonumber(ARGV[6]), ARGV[5]), true)
 else
-	bury(KEYS[3], KEYS[4], ARGV[5], ARGV[4], ARGV[6], ARGV[7], ARGV[8])
+	bury(base .. 'd', base .. 'dh', ARGV[6], ARGV[5], ARGV[7], ARGV[8], ARGV[9])
 end
 return 1
 `)
 
-// reclaimScript takes entries from a dead worker and puts them back on the
-// stream as new entries, counting the interruption; the attempt itself is
-// not counted as failed. An entry without an envelope (no field e), which
-// no worker could run, goes to the dead letter set under its entry ID,
-// saying so, as a worker files such an entry when it reads one.
+// reclaimScript takes entries from a dead worker and puts their tasks back
+// at the front of their lanes, counting the interruption and ending their
+// count against a cap; the attempt itself is not counted as failed. An
+// entry without an envelope (no field e), which no worker could run, goes
+// to the dead letter set under its entry ID, saying so, as a worker files
+// such an entry when it reads one.
 //
-// KEYS: stream, dead, dead records. ARGV: group, this worker, min idle ms,
-// now ms, dead max length, dead max age ms (0: no limit), entry IDs... It
-// returns the number of entries put back or dead-lettered.
-var reclaimScript = redis.NewScript(buryLua + `
+// The same script hands back entries pending under a live worker that it
+// never received (see recoverOwn): those did not run, so it counts no
+// interruption for them (bump "0").
+//
+// KEYS: stream. ARGV: base, group, this worker, min idle ms, now ms, dead
+// max length, dead max age ms (0: no limit), bump ("1": count an
+// interruption), entry IDs... It returns the number of entries put back or
+// dead-lettered.
+var reclaimScript = redis.NewScript(buryLua + laneLua + `
+local base = ARGV[1]
+local bump = tonumber(ARGV[8])
 local n = 0
-for i = 7, #ARGV do
-	local got = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[i])
+for i = 9, #ARGV do
+	local got = redis.call('XCLAIM', KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[i])
 	local entry = got[1]
 	if entry then
 		local f = entry[2]
-		local env, intr = nil, 0
+		local env, intr, lane, counted = nil, 0, nil, false
 		for j = 1, #f, 2 do
-			if f[j] == 'e' then env = f[j+1] elseif f[j] == 'i' then intr = tonumber(f[j+1]) or 0 end
+			local k = f[j]
+			if k == 'e' then env = f[j+1]
+			elseif k == 'i' then intr = tonumber(f[j+1]) or 0
+			elseif k == 'l' then lane = f[j+1]
+			elseif k == 'c' then counted = f[j+1] == '1' end
 		end
 		if env then
-			redis.call('XADD', KEYS[1], '*', 'e', env, 'i', intr + 1)
+			lane = lane or routeEnvelope(base, env)
+			if counted then release(base, lane) end
+			push(base, lane, element(intr + bump, env), true)
 		else
 			local fields = string.sub(cjson.encode(f), 1, 500)
-			local msg = 'tenantgen: undecodable task envelope: stream entry without field "e" (fields ' .. fields .. '), reclaimed from a dead worker'
-			local rec = '{"e":"","err":' .. cjson.encode(msg) .. ',"n":0,"died":' .. ARGV[4] .. '}'
-			bury(KEYS[2], KEYS[3], ARGV[i], rec, ARGV[4], ARGV[5], ARGV[6])
+			local msg = 'tenantgen: undecodable task envelope: stream entry without field "e" (fields ' .. fields .. '), reclaimed from ' .. (bump == 1 and 'a dead worker' or 'a delivery its worker never received')
+			local rec = '{"e":"","err":' .. cjson.encode(msg) .. ',"n":0,"died":' .. ARGV[5] .. '}'
+			bury(base .. 'd', base .. 'dh', ARGV[i], rec, ARGV[5], ARGV[6], ARGV[7])
 		end
 		n = n + 1
-		redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+		redis.call('XACK', KEYS[1], ARGV[2], ARGV[i])
 		redis.call('XDEL', KEYS[1], ARGV[i])
 	end
 end
@@ -153,15 +218,16 @@ redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
 return 1
 `)
 
-// requeueDeadScript moves a dead task back to the stream.
+// requeueDeadScript moves a dead task back to the tail of its lane.
 //
-// KEYS: dead, dead records, stream. ARGV: task ID, envelope. It returns 0
-// if the task is no longer dead.
-var requeueDeadScript = redis.NewScript(`
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then
+// KEYS: dead. ARGV: base, task ID, route key, envelope. It returns 0 if the
+// task is no longer dead.
+var requeueDeadScript = redis.NewScript(laneLua + `
+local base = ARGV[1]
+if redis.call('ZREM', KEYS[1], ARGV[2]) == 0 then
 	return 0
 end
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('XADD', KEYS[3], '*', 'e', ARGV[2])
+redis.call('HDEL', base .. 'dh', ARGV[2])
+push(base, route(base, ARGV[3]), ARGV[4], false)
 return 1
 `)

@@ -10,17 +10,26 @@ import (
 // settle runs settleScript for d. For "retry" arg is the due time, for
 // "dead" the error; env may be nil for an undecodable or unstarted task.
 func (w *Worker) settle(d *delivery, env *Envelope, action, arg string) {
-	k := w.keys[d.queue]
 	now := time.Now().UnixMilli()
-	var payload, dueOrID string
+	var payload, dueOrID, route string
 	switch action {
 	case "retry":
-		payload, _ = env.encode()
+		data, _ := env.encode()
+		payload = routeKey(env.Tenant, env.Name) + data
 		dueOrID = arg
 	case "requeue":
 		payload = d.data
 		if d.interrupts > 0 {
 			dueOrID = strconv.Itoa(d.interrupts) // the same attempt: keep its count
+		}
+		if d.lane == "" {
+			// Its lane is not stored: route it again, from its envelope.
+			if env == nil {
+				env, _ = decodeEnvelope(d.data)
+			}
+			if env != nil {
+				route = routeKey(env.Tenant, env.Name)
+			}
 		}
 	case "dead":
 		rec := deadRecord{Envelope: d.data, Error: arg, Died: now}
@@ -32,14 +41,27 @@ func (w *Worker) settle(d *delivery, env *Envelope, action, arg string) {
 		b, _ := json.Marshal(rec)
 		payload = string(b)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := settleScript.Run(ctx, w.rdb, []string{k.stream, k.delayed, k.dead, k.deadSet},
-		group, d.entry, action, payload, dueOrID, now, w.cfg.DeadMaxLen, w.deadMaxAge()).Err()
-	if err != nil {
-		// The entry stays pending under this worker; if the worker dies it
-		// is reclaimed, so the task is not lost.
-		w.log.Error("settle task", "action", action, "entry", d.entry, "err", err)
+	counted := ""
+	if d.counted {
+		counted = "1"
+	}
+	k := d.p.k
+	run := func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		err := settleScript.Run(ctx, w.rdb, []string{k.stream},
+			k.base, group, d.entry, action, payload, dueOrID, now, w.cfg.DeadMaxLen, w.deadMaxAge(), d.lane, counted, route).Err()
+		if err == nil {
+			w.unhold(d)
+		}
+		return err
+	}
+	if err := run(context.Background()); err != nil {
+		// The entry stays pending, and held, under this worker: the
+		// reclaimer retries the settle; if the worker dies first, another
+		// reclaims the entry. The task is not lost either way.
+		w.log.Error("settle task; will retry every heartbeat", "action", action, "entry", d.entry, "err", err)
+		w.retryLater(run)
 	}
 }
 

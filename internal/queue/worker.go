@@ -47,9 +47,21 @@ type Job any
 // delivery is a stream entry delivered to this worker.
 type delivery struct {
 	queue      string
+	p          *part
 	entry      string // stream entry ID
 	data       string // encoded envelope
+	lane       string // the lane it came from; "" for an entry of the old layout
+	counted    bool   // it counts against its lane's concurrency cap
 	interrupts int
+}
+
+// part is one partition of a queue that a Worker works: its keys, and the
+// arguments of its fetch script that do not change.
+type part struct {
+	queue string
+	index int
+	k     keys
+	limit string // the limits record of the queue's tenant lanes by default; "" for none
 }
 
 // Worker works the queues of Config.Queues: it reads tasks, runs them
@@ -62,16 +74,18 @@ type Worker struct {
 	runner  Runner
 	id      string // consumer name and liveness key suffix
 	log     *slog.Logger
-	queues  []string // by descending priority
-	keys    map[string]keys
-	queueOf map[string]string // stream key to queue
+	queues  []string           // by descending priority
+	parts   []*part            // of every queue, by descending priority
+	partsOf map[string][]*part // by queue
 
-	readStreams []string // XREADGROUP STREAMS arguments for all queues
-
-	// Blocking reads (see read.go): one blocker for all streams, under
-	// the key "", or on Redis Cluster (cluster) one per stream key.
+	// Blocking waits for a wake token (see read.go): one blocker for all
+	// partitions, under the key "", or on Redis Cluster (cluster) one per
+	// wake key.
 	cluster  bool
 	blockers map[string]*blocker
+	waitFor  time.Duration // until the first lane waiting for its rate may start; 0: none
+
+	maxPayload int // what the fetch script dead-letters beyond, bytes
 
 	tokens   chan struct{}            // one per free execution slot
 	queueUse map[string]*atomic.Int64 // running tasks of capped queues
@@ -90,6 +104,8 @@ type Worker struct {
 	ackWake   chan struct{} // wakes the completer
 	ackStop   chan struct{} // closed to stop the completer
 
+	own holding // entries pending under this worker
+
 	stopping atomic.Bool
 }
 
@@ -103,8 +119,7 @@ func NewWorker(c *Client, r Runner) *Worker {
 		signer:   c.signer,
 		runner:   r,
 		id:       ProcessName(),
-		keys:     make(map[string]keys),
-		queueOf:  make(map[string]string),
+		partsOf:  make(map[string][]*part),
 		tokens:   make(chan struct{}, cfg.Concurrency),
 		queueUse: make(map[string]*atomic.Int64),
 		freed:    make(chan struct{}, 1),
@@ -112,21 +127,27 @@ func NewWorker(c *Client, r Runner) *Worker {
 		ackWake:  make(chan struct{}, 1),
 		ackStop:  make(chan struct{}),
 		poke:     make(chan struct{}, 1),
+
+		maxPayload: c.maxPayload(),
+		own:        holding{held: make(map[heldKey]struct{})},
 	}
 	w.log = cfg.Logger.With("worker", w.id)
 	for q := range cfg.Queues {
 		w.queues = append(w.queues, q)
-		w.keys[q] = queueKeys(cfg.Prefix, q)
 	}
 	slices.SortFunc(w.queues, func(x, y string) int {
 		return cmp.Or(cmp.Compare(cfg.Queues[y], cfg.Queues[x]), cmp.Compare(x, y))
 	})
 	for _, q := range w.queues {
-		w.queueOf[w.keys[q].stream] = q
-		w.readStreams = append(w.readStreams, w.keys[q].stream)
-	}
-	for range w.queues {
-		w.readStreams = append(w.readStreams, ">")
+		limit := ""
+		if l, ok := cfg.TenantLimits[q]; ok {
+			limit = l.record()
+		}
+		for i := range c.partitions(q) {
+			p := &part{queue: q, index: i, k: queueKeys(cfg.Prefix, q, i), limit: limit}
+			w.parts = append(w.parts, p)
+			w.partsOf[q] = append(w.partsOf[q], p)
+		}
 	}
 	for q := range cfg.QueueConcurrency {
 		w.queueUse[q] = new(atomic.Int64)

@@ -1,0 +1,332 @@
+package queue
+
+import "github.com/redis/go-redis/v9"
+
+// uniqueScript enqueues a unique task under its lock, or returns the
+// holder's ID: a ready one to the tail of its lane (routed as route does),
+// activating the lane; a delayed one to the delayed set, as its route key
+// followed by its envelope.
+//
+// KEYS: unique lock. ARGV: base, route key, envelope, due time ms ("0":
+// ready now), task ID, the lock's window ms. It returns the ID of the task
+// that holds the lock: the new one if it was enqueued.
+var uniqueScript = redis.NewScript(laneLua + `
+local base = ARGV[1]
+if not redis.call('SET', KEYS[1], ARGV[5], 'NX', 'PX', ARGV[6]) then
+	return redis.call('GET', KEYS[1])
+end
+if ARGV[4] == '0' then
+	push(base, route(base, ARGV[2]), ARGV[3], false)
+else
+	redis.call('ZADD', base .. 'z', ARGV[4], ARGV[2] .. ARGV[3])
+end
+return ARGV[5]
+`)
+
+// enqueueScript adds the ready tasks of a batch in one partition to the
+// tails of their lanes, in order: one RPUSH per lane, and a lane that was
+// empty joins the ring (or held, if its tenant is paused), with one wake
+// token for the whole batch. It is the routing of route, inlined, and done
+// once per call where it can: the script runs once per batch, not per task.
+//
+// KEYS: ring. ARGV: base, then pairs of route key and envelope.
+var enqueueScript = redis.NewScript(`
+local base = ARGV[1]
+local lim = base .. 'lim'
+local limited = redis.call('EXISTS', lim) == 1
+local paused = redis.call('EXISTS', base .. 'pt') == 1
+local order, byLane = {}, {}
+for i = 2, #ARGV, 2 do
+	local key, lane = ARGV[i], ARGV[i]
+	if key ~= '-' then
+		local c = string.find(key, ':', 1, true)
+		if c and not (limited and redis.call('HEXISTS', lim, string.sub(key, c)) == 1) then
+			lane = string.sub(key, 1, c - 1)
+		end
+	end
+	local l = byLane[lane]
+	if not l then
+		l = {}
+		byLane[lane] = l
+		order[#order + 1] = lane
+	end
+	l[#l + 1] = ARGV[i + 1]
+end
+local woke = false
+for _, lane in ipairs(order) do
+	local l = byLane[lane]
+	local n = 0
+	for j = 1, #l, 500 do
+		n = redis.call('RPUSH', base .. 'l:' .. lane, unpack(l, j, math.min(j + 499, #l)))
+	end
+	if n == #l then
+		local t = lane
+		local c = string.find(lane, ':', 1, true)
+		if c then t = string.sub(lane, 1, c - 1) end
+		if paused and t ~= '-' and redis.call('SISMEMBER', base .. 'pt', t) == 1 then
+			redis.call('SADD', base .. 'held', lane)
+		else
+			redis.call('RPUSH', KEYS[1], lane)
+			woke = true
+		end
+	end
+end
+if woke and redis.call('LLEN', base .. 'k') == 0 then
+	redis.call('RPUSH', base .. 'k', '1')
+end
+return #order
+`)
+
+// forwardScript moves due delayed tasks to the tails of their lanes. A
+// member is a route key followed by the envelope; a member of the old
+// layout, the envelope alone, is routed by its envelope.
+//
+// KEYS: delayed. ARGV: base, now ms, batch size. It returns the number
+// moved and the due time of the next delayed task, or false.
+var forwardScript = redis.NewScript(laneLua + `
+local base = ARGV[1]
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, ARGV[3])
+for _, m in ipairs(due) do
+	local p = string.find(m, '{', 1, true)
+	if p == 1 then
+		push(base, routeEnvelope(base, m), m, false)
+	elseif p then
+		push(base, route(base, string.sub(m, 1, p - 1)), string.sub(m, p), false)
+	else
+		push(base, '-', m, false) -- not an envelope: the worker dead-letters it
+	end
+end
+if #due > 0 then
+	redis.call('ZREM', KEYS[1], unpack(due))
+end
+local next = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {#due, next[2] or false}
+`)
+
+// ackCountedScript acknowledges and deletes entries that counted against
+// their lanes' caps, ending their counts: only for an entry that XACK
+// really acknowledged, so that a redelivered or reclaimed entry is never
+// counted down twice.
+//
+// KEYS: stream. ARGV: base, group, then pairs of entry ID and lane.
+var ackCountedScript = redis.NewScript(laneLua + `
+local base = ARGV[1]
+for i = 3, #ARGV, 2 do
+	if redis.call('XACK', KEYS[1], ARGV[2], ARGV[i]) == 1 then
+		redis.call('XDEL', KEYS[1], ARGV[i])
+		release(base, ARGV[i + 1])
+	end
+end
+return 1
+`)
+
+// fetchScript moves up to n tasks from the lanes of the ring to the stream,
+// each lane in turn, for the consumer's XREADGROUP that follows it in the
+// same pipeline. Each task becomes a stream entry with fields e, i when
+// interrupted, and, when it counts against its lane's cap, l its lane and
+// c "1", so that the consumer group's pending list tracks it exactly as
+// before. (The lane of an uncounted entry is not stored: nothing needs it
+// but a hand-back, which routes the task again, to the same lane.)
+// The read is not part of the script because Lua would copy every entry
+// into a table and back, which costs more than the rest of the fetch; so a
+// read may take entries that another worker's fetch added, and that worker
+// the next ones: each read takes the oldest entries no one has read, up to
+// its count, so that every entry is delivered once. Entries of the old
+// layout, which added tasks to the stream, are read the same way.
+//
+// A lane gets up to its weight of tasks per turn; the rest of an unfinished
+// turn is its credit in cr. Meeting a lane of a paused tenant, it parks it
+// in held; a lane at its concurrency cap, in full; a lane over its rate, in
+// wait, scored by when it may start (GCRA: one start every per/starts ms,
+// its theoretical arrival time in rt:<lane>, expiring once it passes). Due
+// lanes of wait go back to the ring first. Without limits (no defaults, no
+// lim hash), none of that is looked at.
+//
+// An element larger than the max payload is dead-lettered here, with a
+// record of its first bytes and its size, so that no worker reads it.
+//
+// Redis came back empty (failover to an empty replica, a restart without
+// persistence): the stream, and with it the group, is recreated.
+//
+// KEYS: stream. ARGV: base, group, n, the limits record of tenant lanes by
+// default ("" for none), max payload bytes, dead max length, dead max age
+// ms. It returns {recreated (0 or 1), wait, moved}, where wait is -2 if the
+// queue is paused, else the ms until the first lane of wait may start, or
+// -1 if none waits.
+var fetchScript = redis.NewScript(buryLua + laneLua + `
+local s, base = KEYS[1], ARGV[1]
+local want = tonumber(ARGV[3])
+local out = {0, -1, 0}
+if redis.call('EXISTS', s) == 0 then
+	redis.call('XGROUP', 'CREATE', s, ARGV[2], '0', 'MKSTREAM')
+	out[1] = 1
+end
+if redis.call('EXISTS', base .. 'p') == 1 then
+	out[2] = -2
+	return out
+end
+
+local ring, lim, wait, run, cr = base .. 'r', base .. 'lim', base .. 'wait', base .. 'run', base .. 'cr'
+local deflim = ARGV[4]
+local limited = deflim ~= '' or redis.call('EXISTS', lim) == 1
+-- Redis's clock, so that workers' clocks do not matter; read only when
+-- needed (limits, or an oversize element's record).
+local now = 0
+local function clock()
+	if now == 0 then
+		local t = redis.call('TIME')
+		now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+	end
+	return now
+end
+if limited then
+	clock()
+	local due = redis.call('ZRANGEBYSCORE', wait, '-inf', now, 'LIMIT', 0, 100)
+	if #due > 0 then
+		redis.call('ZREM', wait, unpack(due))
+		redis.call('RPUSH', ring, unpack(due))
+	end
+end
+local paused = redis.call('EXISTS', base .. 'pt') == 1
+local maxPayload = tonumber(ARGV[5])
+
+-- The tasks of one fetch start together, so turns within it need no
+-- order: when the ring is shorter than the fetch, each lane's turn takes
+-- as many rounds' worth of tasks at once.
+local lanes = 0 -- the ring's length, once a pass took all of it; 0: not known to be short
+local got, steps = 0, 0
+while got < want and steps < want + 100 do
+	-- A pass takes lanes off the head of the ring, gives each its turn,
+	-- and puts those that keep ready tasks back at the tail, in turn order.
+	local ask = math.min(want - got, 100)
+	local batch = redis.call('LPOP', ring, ask)
+	if not batch then break end
+	if #batch < ask then lanes = #batch end
+	local back, front = {}, nil
+	for bi = 1, #batch do
+		local lane = batch[bi]
+		if got >= want then
+			-- Not visited: back to the head, in order, after a lane whose
+			-- turn goes on.
+			for j = #batch, bi, -1 do redis.call('LPUSH', ring, batch[j]) end
+			break
+		end
+		steps = steps + 1
+		local tenant = tenantOf(lane)
+		local weight, cap, every, tat, count = 1, 0, 0, 0, 0
+		local park, score
+		if paused and tenant ~= '' and redis.call('SISMEMBER', base .. 'pt', tenant) == 1 then
+			park = 'held'
+		elseif limited and tenant ~= '' then
+			local rec
+			local i = string.find(lane, ':', 1, true)
+			if i then
+				rec = redis.call('HGET', lim, string.sub(lane, i))
+			else
+				rec = redis.call('HGET', lim, lane) or deflim
+			end
+			if rec and rec ~= '' then
+				local w, c, n, per = string.match(rec, '^(%d+) (%d+) (%d+) (%d+)$')
+				weight, cap = math.max(tonumber(w) or 1, 1), tonumber(c) or 0
+				n, per = tonumber(n) or 0, tonumber(per) or 0
+				if n > 0 and per > 0 then every = per / n end
+			end
+			if cap > 0 then
+				count = tonumber(redis.call('HGET', run, lane)) or 0
+				if count >= cap then park = 'full' end
+			end
+			if not park and every > 0 then
+				tat = tonumber(redis.call('GET', base .. 'rt:' .. lane)) or 0
+				if tat > now then park, score = 'wait', tat end
+			end
+		end
+		if park then
+			if weight > 1 then redis.call('HDEL', cr, lane) end
+			if park == 'wait' then
+				redis.call('ZADD', wait, score, lane)
+			else
+				redis.call('SADD', base .. park, lane)
+			end
+		else
+			-- How many tasks this turn takes: its weight (or what is left
+			-- of an unfinished turn), times the rounds that the fetch
+			-- covers; one for a rated lane (GCRA spaces its starts); no
+			-- more than its cap leaves.
+			local credit = weight
+			if weight > 1 then credit = tonumber(redis.call('HGET', cr, lane)) or weight end
+			local rounds = 1
+			if lanes > 0 and lanes < want - got then rounds = math.ceil((want - got) / lanes) end
+			local take = math.min(credit + weight * (rounds - 1), want - got)
+			if every > 0 then take = 1 end
+			if cap > 0 then take = math.min(take, cap - count) end
+			local lk = base .. 'l:' .. lane
+			local elems = redis.call('LPOP', lk, take)
+			if elems then
+				for _, elem in ipairs(elems) do
+					if #elem > maxPayload then
+						local head = string.sub(elem, 1, 300)
+						local id = string.match(head, '"id":"([^"]+)"') or ('oversize-' .. clock() .. '-' .. steps)
+						local msg = 'tenantgen: task of ' .. #elem .. ' bytes exceeds the queue\'s MaxPayload of ' .. maxPayload .. ' bytes: store big data in the database and pass its key'
+						local rec = '{"e":' .. cjson.encode(head) .. ',"err":' .. cjson.encode(msg) .. ',"n":0,"died":' .. clock() .. '}'
+						bury(base .. 'd', base .. 'dh', id, rec, clock(), ARGV[6], ARGV[7])
+					else
+						local env, intr = elem, nil
+						if string.byte(elem, 1) ~= 123 then
+							local p = string.find(elem, '{', 1, true) or 1
+							intr, env = string.sub(elem, 1, p - 1), string.sub(elem, p)
+						end
+						-- Only a counted entry needs its lane, to count it
+						-- down; others are routed again if handed back.
+						if cap > 0 then
+							if intr then
+								redis.call('XADD', s, '*', 'e', env, 'l', lane, 'i', intr, 'c', '1')
+							else
+								redis.call('XADD', s, '*', 'e', env, 'l', lane, 'c', '1')
+							end
+						elseif intr then
+							redis.call('XADD', s, '*', 'e', env, 'i', intr)
+						else
+							redis.call('XADD', s, '*', 'e', env)
+						end
+						got = got + 1
+					end
+				end
+				local n = #elems
+				if cap > 0 then count = redis.call('HINCRBY', run, lane, n) end
+				if every > 0 then
+					tat = math.max(tat, now) + every
+					redis.call('SET', base .. 'rt:' .. lane, tat, 'PX', math.ceil(tat - now))
+				end
+				-- A short pop emptied the list.
+				if n < take or redis.call('LLEN', lk) == 0 then
+					if weight > 1 then redis.call('HDEL', cr, lane) end
+				elseif cap > 0 and count >= cap then
+					if weight > 1 then redis.call('HDEL', cr, lane) end
+					redis.call('SADD', base .. 'full', lane)
+				elseif every > 0 then
+					if weight > 1 then redis.call('HDEL', cr, lane) end
+					redis.call('ZADD', wait, tat, lane)
+				elseif weight > 1 and n < credit and rounds == 1 then
+					-- The fetch ran out mid-turn: the turn goes on next time.
+					redis.call('HSET', cr, lane, credit - n)
+					front = lane
+				else
+					if weight > 1 then redis.call('HDEL', cr, lane) end
+					back[#back + 1] = lane
+				end
+			elseif weight > 1 then
+				redis.call('HDEL', cr, lane) -- its list was deleted by hand: drop the lane
+			end
+		end
+	end
+	if #back > 0 then redis.call('RPUSH', ring, unpack(back)) end
+	if front then redis.call('LPUSH', ring, front) end
+end
+if redis.call('LLEN', ring) > 0 then wake(base) end
+out[3] = got
+if limited then
+	local nxt = redis.call('ZRANGE', wait, 0, 0, 'WITHSCORES')
+	if nxt[2] then out[2] = math.max(1, math.ceil(tonumber(nxt[2]) - now)) end
+end
+return out
+`)
