@@ -200,14 +200,12 @@ func TestEnqueueUnknownOutcomeRetry(t *testing.T) {
 	if id != ue.IDs[0] {
 		t.Errorf("retry returned ID %s, want the first attempt's %s", id, ue.IDs[0])
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: strings.TrimSuffix(strings.TrimPrefix(srv.URL, "redis://"), "/0")})
-	defer rdb.Close()
-	n, err := rdb.XLen(t.Context(), "retry:{default}:s").Result()
+	stats, err := app.Stats(t.Context(), "default")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 { // the first task, and the retried one once
-		t.Errorf("the stream holds %d tasks, want 2: the retried task was enqueued twice", n)
+	if stats.Ready != 2 { // the first task, and the retried one once
+		t.Errorf("the queue holds %d ready tasks, want 2: the retried task was enqueued twice", stats.Ready)
 	}
 }
 
