@@ -55,8 +55,9 @@ end
 //     ":<task>" record in lim), else the tenant.
 //   - routeEnvelope(base, env) routes a task of the old layout, which
 //     carries no lane, from its envelope's tenant and task.
-//   - release(base, lane) ends the count of a task counted against its
-//     lane's cap; a lane parked at its cap goes back to the ring.
+//   - release(base, lane, n) ends the counts of n tasks (default 1)
+//     counted against their lane's cap; a lane parked at its cap goes back
+//     to the ring.
 //   - element(intr, env) is the lane element of a task: the envelope,
 //     after the interrupt count when there is one (envelopes start with
 //     "{", so the count needs no separator).
@@ -97,8 +98,8 @@ local function routeEnvelope(base, env)
 	if not ok or type(e) ~= 'table' or type(e.tenant) ~= 'string' or e.tenant == '' then return '-' end
 	return route(base, e.tenant .. ':' .. tostring(e.task))
 end
-local function release(base, lane)
-	if redis.call('HINCRBY', base .. 'run', lane, -1) <= 0 then
+local function release(base, lane, n)
+	if redis.call('HINCRBY', base .. 'run', lane, -(n or 1)) <= 0 then
 		redis.call('HDEL', base .. 'run', lane)
 	end
 	if redis.call('SREM', base .. 'full', lane) == 1 then

@@ -106,17 +106,24 @@ return {#due, next[2] or false}
 // ackCountedScript acknowledges and deletes entries that counted against
 // their lanes' caps, ending their counts: only for an entry that XACK
 // really acknowledged, so that a redelivered or reclaimed entry is never
-// counted down twice.
+// counted down twice. The entries of one lane are counted down together,
+// and deleted with one XDEL.
 //
 // KEYS: stream. ARGV: base, group, then pairs of entry ID and lane.
 var ackCountedScript = redis.NewScript(laneLua + `
 local base = ARGV[1]
+local acked, order, byLane = {}, {}, {}
 for i = 3, #ARGV, 2 do
 	if redis.call('XACK', KEYS[1], ARGV[2], ARGV[i]) == 1 then
-		redis.call('XDEL', KEYS[1], ARGV[i])
-		release(base, ARGV[i + 1])
+		acked[#acked + 1] = ARGV[i]
+		local lane = ARGV[i + 1]
+		local n = byLane[lane]
+		if not n then order[#order + 1] = lane end
+		byLane[lane] = (n or 0) + 1
 	end
 end
+if #acked > 0 then redis.call('XDEL', KEYS[1], unpack(acked)) end
+for _, lane in ipairs(order) do release(base, lane, byLane[lane]) end
 return 1
 `)
 
@@ -171,17 +178,20 @@ local deflim = ARGV[4]
 local limited = deflim ~= '' or redis.call('EXISTS', lim) == 1
 -- Redis's clock, so that workers' clocks do not matter; read only when
 -- needed (limits, or an oversize element's record).
+-- ms with the µs fraction, so that rates above 1,000 starts per second
+-- space their starts exactly; ms (ms()) where records need whole ones.
 local now = 0
 local function clock()
 	if now == 0 then
 		local t = redis.call('TIME')
-		now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+		now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 	end
 	return now
 end
+local function ms() return math.floor(clock()) end
 if limited then
 	clock()
-	local due = redis.call('ZRANGEBYSCORE', wait, '-inf', now, 'LIMIT', 0, 100)
+	local due = redis.call('ZRANGEBYSCORE', wait, '-inf', string.format('%.3f', now), 'LIMIT', 0, 100)
 	if #due > 0 then
 		redis.call('ZREM', wait, unpack(due))
 		redis.call('RPUSH', ring, unpack(due))
@@ -243,7 +253,7 @@ while got < want and steps < want + 100 do
 		if park then
 			if weight > 1 then redis.call('HDEL', cr, lane) end
 			if park == 'wait' then
-				redis.call('ZADD', wait, score, lane)
+				redis.call('ZADD', wait, string.format('%.3f', score), lane)
 			else
 				redis.call('SADD', base .. park, lane)
 			end
@@ -265,10 +275,10 @@ while got < want and steps < want + 100 do
 				for _, elem in ipairs(elems) do
 					if #elem > maxPayload then
 						local head = string.sub(elem, 1, 300)
-						local id = string.match(head, '"id":"([^"]+)"') or ('oversize-' .. clock() .. '-' .. steps)
+						local id = string.match(head, '"id":"([^"]+)"') or ('oversize-' .. ms() .. '-' .. steps)
 						local msg = 'tenantgen: task of ' .. #elem .. ' bytes exceeds the queue\'s MaxPayload of ' .. maxPayload .. ' bytes: store big data in the database and pass its key'
-						local rec = '{"e":' .. cjson.encode(head) .. ',"err":' .. cjson.encode(msg) .. ',"n":0,"died":' .. clock() .. '}'
-						bury(base .. 'd', base .. 'dh', id, rec, clock(), ARGV[6], ARGV[7])
+						local rec = '{"e":' .. cjson.encode(head) .. ',"err":' .. cjson.encode(msg) .. ',"n":0,"died":' .. ms() .. '}'
+						bury(base .. 'd', base .. 'dh', id, rec, ms(), ARGV[6], ARGV[7])
 					else
 						local env, intr = elem, nil
 						if string.byte(elem, 1) ~= 123 then
@@ -295,7 +305,7 @@ while got < want and steps < want + 100 do
 				if cap > 0 then count = redis.call('HINCRBY', run, lane, n) end
 				if every > 0 then
 					tat = math.max(tat, now) + every
-					redis.call('SET', base .. 'rt:' .. lane, tat, 'PX', math.ceil(tat - now))
+					redis.call('SET', base .. 'rt:' .. lane, string.format('%.3f', tat), 'PX', math.ceil(tat - now))
 				end
 				-- A short pop emptied the list.
 				if n < take or redis.call('LLEN', lk) == 0 then
@@ -305,7 +315,7 @@ while got < want and steps < want + 100 do
 					redis.call('SADD', base .. 'full', lane)
 				elseif every > 0 then
 					if weight > 1 then redis.call('HDEL', cr, lane) end
-					redis.call('ZADD', wait, tat, lane)
+					redis.call('ZADD', wait, string.format('%.3f', tat), lane)
 				elseif weight > 1 and n < credit and rounds == 1 then
 					-- The fetch ran out mid-turn: the turn goes on next time.
 					redis.call('HSET', cr, lane, credit - n)
