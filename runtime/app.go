@@ -161,11 +161,17 @@ func (e *BatchError) Unwrap() []error {
 // reported in a *BatchError; the others are enqueued all the same. A
 // duplicate's ID is that of the task already queued.
 func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error) {
+	return a.enqueueMany(ctx, reqs, nil)
+}
+
+// enqueueMany is EnqueueMany, trusting the tenants in listed to exist and
+// be ready: the caller just listed them from the tenant store.
+func (a *App) enqueueMany(ctx context.Context, reqs []Request, listed map[string]bool) ([]TaskID, error) {
 	ids := make([]TaskID, len(reqs))
 	var bad []IndexedError
 	now := time.Now()
 	batch := a.engine.Batch()
-	refused := a.checkTenants(ctx, reqs) // by index; nil if none
+	refused := a.checkTenants(ctx, reqs, listed) // by index; nil if none
 	for i, req := range reqs {
 		env, due, err := a.envelope(req, now)
 		if err = cmp.Or(err, refused[i]); err != nil {

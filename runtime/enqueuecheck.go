@@ -33,17 +33,19 @@ const (
 // checkTenants looks up, through the tenant cache, each distinct tenant of
 // reqs once, and returns by request index the error of each request whose
 // tenant is unknown or not ready, or could not be looked up. Requests
-// without a tenant (public tasks) are exempt, and those with an invalid
-// tenant ID are left to the envelope's checks. It returns nil when the App
+// without a tenant (public tasks) are exempt, those with an invalid tenant
+// ID are left to the envelope's checks, and the tenants in listed are
+// trusted: the caller has just listed them from the store as ready (a
+// fan-out to every tenant looks none of them up again). It returns nil when the App
 // has no tenant store, with Config.SkipTenantCheck, or when every tenant
 // is fine.
-func (a *App) checkTenants(ctx context.Context, reqs []Request) map[int]error {
+func (a *App) checkTenants(ctx context.Context, reqs []Request, listed map[string]bool) map[int]error {
 	if a.cache == nil || a.cfg.SkipTenantCheck {
 		return nil
 	}
 	byTenant := map[string][]int{}
 	for i, r := range reqs {
-		if r.Tenant != "" && names.CheckTenant(r.Tenant) == nil {
+		if r.Tenant != "" && !listed[r.Tenant] && names.CheckTenant(r.Tenant) == nil {
 			byTenant[r.Tenant] = append(byTenant[r.Tenant], i)
 		}
 	}

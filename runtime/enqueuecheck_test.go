@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -45,7 +46,17 @@ func (s *memStore) Tenant(_ context.Context, id string) (*runtime.Tenant, error)
 	return &c, nil
 }
 
-func (s *memStore) Tenants(context.Context) ([]*runtime.Tenant, error) { return nil, nil }
+func (s *memStore) Tenants(context.Context) ([]*runtime.Tenant, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var list []*runtime.Tenant
+	for _, t := range s.tenants {
+		c := *t
+		list = append(list, &c)
+	}
+	slices.SortFunc(list, func(x, y *runtime.Tenant) int { return strings.Compare(x.ID, y.ID) })
+	return list, nil
+}
 
 func (s *memStore) counts() map[string]int {
 	s.mu.Lock()
@@ -151,6 +162,32 @@ func TestEnqueueManyLooksEachTenantUpOnce(t *testing.T) {
 		t.Errorf("refused requests (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(map[string]int{"acme": 1, "ghost": 1, "paused": 1}, store.counts()); diff != "" {
+		t.Errorf("lookups per tenant (-want +got):\n%s", diff)
+	}
+}
+
+// TestEnqueueEachTenantLooksNothingUp: a fan-out to every tenant enqueues
+// for the tenants it has just listed as ready without looking each up
+// again, but still checks a tenant the callback names itself.
+func TestEnqueueEachTenantLooksNothingUp(t *testing.T) {
+	t.Parallel()
+	b, store := checkFixture(t, nil)
+	n, err := runtime.EnqueueEachTenant(t.Context(), b.app, func(ctx context.Context, e runtime.Enqueuer) error {
+		id, _ := runtime.TenantIDFrom(ctx)
+		if _, err := e.Enqueue(ctx, tenantReq(id)); err != nil {
+			return err
+		}
+		_, err := e.Enqueue(ctx, tenantReq("ghost"))
+		return err
+	})
+	var be *runtime.BatchError
+	if !errors.As(err, &be) || len(be.Errs) != 1 || !errors.Is(be.Errs[0].Err, runtime.ErrUnknownTenant) {
+		t.Fatalf("EnqueueEachTenant: %v, want one request refused for the unknown tenant", err)
+	}
+	if n != 1 {
+		t.Errorf("EnqueueEachTenant enqueued %d tasks, want 1 (acme's)", n)
+	}
+	if diff := cmp.Diff(map[string]int{"ghost": 1}, store.counts()); diff != "" {
 		t.Errorf("lookups per tenant (-want +got):\n%s", diff)
 	}
 }

@@ -57,7 +57,9 @@ func EnqueueEachTenant(ctx context.Context, app *App, enqueue func(ctx context.C
 		n += sent
 		return err
 	}
+	b.listed = make(map[string]bool)
 	err := ForEachTenant(ctx, app, func(ctx context.Context, t *Tenant) error {
+		b.listed[t.ID] = true // ready: the enqueue need not look it up again
 		if err := enqueue(ctx, b); err != nil {
 			return err
 		}
@@ -77,8 +79,9 @@ func EnqueueEachTenant(ctx context.Context, app *App, enqueue func(ctx context.C
 // IDs they return are those the tasks will have. A Batch is not safe for
 // concurrent use.
 type Batch struct {
-	app  *App
-	reqs []Request
+	app    *App
+	reqs   []Request
+	listed map[string]bool // tenants listed as ready by EnqueueEachTenant
 }
 
 // NewBatch returns an empty batch that flushes to a.
@@ -104,7 +107,7 @@ func (b *Batch) Flush(ctx context.Context) (int, error) {
 	if len(b.reqs) == 0 {
 		return 0, nil
 	}
-	_, err := b.app.EnqueueMany(ctx, b.reqs)
+	_, err := b.app.enqueueMany(ctx, b.reqs, b.listed)
 	sent := len(b.reqs)
 	b.reqs = b.reqs[:0]
 	var be *BatchError
