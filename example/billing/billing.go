@@ -145,9 +145,12 @@ type Customer struct {
 }
 
 // ImportCustomer imports one customer. Bulk imports enqueue one task per
-// customer on their own queue, so that they never hold up invoices.
+// customer on their own queue, so that they never hold up invoices. The
+// CRM allows each account 20 calls a second, so imports start at most 20 a
+// second per tenant, across every worker; one tenant's bulk import never
+// slows another's.
 //
-//tenant:task queue=imports retries=5 timeout=1m
+//tenant:task queue=imports retries=5 timeout=1m tenant_rate=20/s
 func ImportCustomer(ctx context.Context, c Customer) error {
 	if c.CRMLatency > 0 {
 		t := time.NewTimer(c.CRMLatency)

@@ -139,10 +139,11 @@ func EnqueueSyncLedger(ctx context.Context, e runtime.Enqueuer, opts ...runtime.
 
 // importCustomerTask is the task declared by ImportCustomer in billing.go.
 var importCustomerTask = runtime.NewTask[Customer](runtime.TaskSpec{
-	Name:    ImportCustomerTaskName,
-	Queue:   "imports",
-	Retries: 5,
-	Timeout: time.Minute,
+	Name:       ImportCustomerTaskName,
+	Queue:      "imports",
+	Retries:    5,
+	Timeout:    time.Minute,
+	TenantRate: runtime.Rate{Starts: 20, Per: time.Second},
 }, ImportCustomer)
 
 // EnqueueImportCustomer enqueues ImportCustomer(ctx, c) for the tenant in ctx.
