@@ -263,17 +263,21 @@ _tg_redis_start() {
 	return 1
 }
 
-# _tg_redis_stop: stop the private redis-server, if one was started.
-_tg_redis_stop() {
+# _tg_stop_pidfile FILE: stop the process whose PID FILE holds, if FILE is
+# set and not empty (TERM, then KILL after 10 s), and remove FILE.
+_tg_stop_pidfile() {
 	local pid
-	if [[ -z $_tg_redis_pidfile || ! -s $_tg_redis_pidfile ]]; then
+	if [[ -z $1 || ! -s $1 ]]; then
 		return 0
 	fi
-	pid="$(cat "$_tg_redis_pidfile")"
+	pid="$(cat "$1")"
 	kill "$pid" 2>/dev/null || true
 	_tg_poll 10 _tg_pid_gone "$pid" || kill -9 "$pid" 2>/dev/null || true
-	rm -f "$_tg_redis_pidfile"
+	rm -f "$1"
 }
+
+# _tg_redis_stop: stop the private redis-server, if one was started.
+_tg_redis_stop() { _tg_stop_pidfile "$_tg_redis_pidfile"; }
 
 tenantgen_redis_up() {
 	local url
@@ -521,16 +525,7 @@ _tg_pgb_start() {
 }
 
 # _tg_pgb_stop: stop the private pgbouncer, if one was started.
-_tg_pgb_stop() {
-	local pid
-	if [[ -z $_tg_pgb_pidfile || ! -s $_tg_pgb_pidfile ]]; then
-		return 0
-	fi
-	pid="$(cat "$_tg_pgb_pidfile")"
-	kill "$pid" 2>/dev/null || true
-	_tg_poll 10 _tg_pid_gone "$pid" || kill -9 "$pid" 2>/dev/null || true
-	rm -f "$_tg_pgb_pidfile"
-}
+_tg_pgb_stop() { _tg_stop_pidfile "$_tg_pgb_pidfile"; }
 
 # tenantgen_pgbouncer_up: find or start a PgBouncer in transaction pool mode
 # in front of the PostgreSQL server of tenantgen_postgres_up, and export
