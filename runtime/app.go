@@ -30,6 +30,8 @@ type App struct {
 	engine  *queue.Client  // the Redis queue: enqueue, admin, workers
 
 	hadTaskLimits bool // recordTaskLimits recorded limits of tasks
+
+	enqueue EnqueueFunc // Config.EnqueueMiddleware around enqueueRedis
 }
 
 // Open checks cfg, connects to Redis and returns an App.
@@ -43,6 +45,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.rdb, a.ownRDB = newRedisClient(cfg), true
 	}
 	a.engine = queue.NewClient(a.rdb, queueConfig(cfg))
+	a.enqueue = a.chainEnqueue(a.enqueueRedis)
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		a.Close()
 		return nil, fmt.Errorf("tenantgen: connect to redis: %w (is it running? check Config.RedisURL)", err)
@@ -161,17 +164,18 @@ func (e *BatchError) Unwrap() []error {
 // reported in a *BatchError; the others are enqueued all the same. A
 // duplicate's ID is that of the task already queued.
 func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error) {
-	return a.enqueueMany(ctx, reqs, nil)
+	return a.enqueue(ctx, reqs)
 }
 
-// enqueueMany is EnqueueMany, trusting the tenants in listed to exist and
-// be ready: the caller just listed them from the tenant store.
-func (a *App) enqueueMany(ctx context.Context, reqs []Request, listed map[string]bool) ([]TaskID, error) {
+// enqueueRedis is the innermost EnqueueFunc: it writes reqs to Redis in
+// one round trip, trusting the tenants that withListed put in ctx to exist
+// and be ready.
+func (a *App) enqueueRedis(ctx context.Context, reqs []Request) ([]TaskID, error) {
 	ids := make([]TaskID, len(reqs))
 	var bad []IndexedError
 	now := time.Now()
 	batch := a.engine.Batch()
-	refused := a.checkTenants(ctx, reqs, listed) // by index; nil if none
+	refused := a.checkTenants(ctx, reqs, listedFrom(ctx)) // by index; nil if none
 	for i, req := range reqs {
 		env, due, err := a.envelope(req, now)
 		if err = cmp.Or(err, refused[i]); err != nil {

@@ -170,6 +170,10 @@ type Config struct {
 	// Middleware wraps the execution of every task, outermost first.
 	Middleware []Middleware
 
+	// EnqueueMiddleware wraps every enqueue, outermost first (see
+	// EnqueueMiddleware).
+	EnqueueMiddleware []EnqueueMiddleware
+
 	// Logger receives the App's structured logs. Default slog.Default().
 	Logger *slog.Logger
 

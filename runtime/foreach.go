@@ -107,7 +107,7 @@ func (b *Batch) Flush(ctx context.Context) (int, error) {
 	if len(b.reqs) == 0 {
 		return 0, nil
 	}
-	_, err := b.app.enqueueMany(ctx, b.reqs, b.listed)
+	_, err := b.app.EnqueueMany(withListed(ctx, b.listed), b.reqs)
 	sent := len(b.reqs)
 	b.reqs = b.reqs[:0]
 	var be *BatchError
