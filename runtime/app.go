@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tenantgen/tenantgen/internal/names"
+	"github.com/tenantgen/tenantgen/internal/outbox"
 	"github.com/tenantgen/tenantgen/internal/queue"
 	"github.com/tenantgen/tenantgen/internal/tenantdb"
 )
@@ -32,6 +33,8 @@ type App struct {
 	hadTaskLimits bool // recordTaskLimits recorded limits of tasks
 
 	enqueue EnqueueFunc // Config.EnqueueMiddleware around enqueueRedis
+
+	outbox outbox.Table // of transactional enqueues, in the shared schema
 }
 
 // Open checks cfg, connects to Redis and returns an App.
@@ -40,7 +43,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, rdb: cfg.Redis}
+	a := &App{cfg: cfg, rdb: cfg.Redis, outbox: outbox.NewTable(cfg.SharedSchema)}
 	if a.rdb == nil {
 		a.rdb, a.ownRDB = newRedisClient(cfg), true
 	}
@@ -171,10 +174,28 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 // one round trip, trusting the tenants that withListed put in ctx to exist
 // and be ready.
 func (a *App) enqueueRedis(ctx context.Context, reqs []Request) ([]TaskID, error) {
+	batch := a.engine.Batch()
+	ids, bad := a.prepare(ctx, reqs, func(i int, t *queue.Task) { batch.AddTask(ctx, i, t) })
+	dups, err := execBatch(ctx, &batch, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, holder := range dups {
+		ids[i] = TaskID(holder)
+		bad = append(bad, IndexedError{i, fmt.Errorf("task %q already enqueued as %s: %w", reqs[i].Name, holder, ErrDuplicate)})
+	}
+	return batchResult(ids, bad)
+}
+
+// prepare makes the tasks of reqs ready for a writer, the same way for
+// Redis and the outbox: it builds each envelope, checks its tenant
+// (trusting those that withListed put in ctx), signs and encodes it, and
+// hands the task to add with its request's index. It returns the IDs of
+// the requests, "" for those that failed, and their errors.
+func (a *App) prepare(ctx context.Context, reqs []Request, add func(i int, t *queue.Task)) ([]TaskID, []IndexedError) {
 	ids := make([]TaskID, len(reqs))
 	var bad []IndexedError
 	now := time.Now()
-	batch := a.engine.Batch()
 	refused := a.checkTenants(ctx, reqs, listedFrom(ctx)) // by index; nil if none
 	for i, req := range reqs {
 		env, due, err := a.envelope(req, now)
@@ -182,7 +203,8 @@ func (a *App) enqueueRedis(ctx context.Context, reqs []Request) ([]TaskID, error
 			bad = append(bad, IndexedError{i, err})
 			continue
 		}
-		if err := batch.Add(ctx, i, &env, due, req.Unique, req.UniqueKey); err != nil {
+		t, err := a.engine.Prepare(&env, due, req.Unique, req.UniqueKey)
+		if err != nil {
 			var big *queue.PayloadError
 			if errors.As(err, &big) {
 				err = fmt.Errorf("tenantgen: enqueue task %q: the task is %d bytes encoded, over Config.MaxPayload (%d bytes): store big data in the database and pass its key in the arguments: %w", req.Name, big.Size, big.Limit, ErrPayloadTooLarge)
@@ -192,23 +214,21 @@ func (a *App) enqueueRedis(ctx context.Context, reqs []Request) ([]TaskID, error
 			bad = append(bad, IndexedError{i, err})
 			continue
 		}
+		add(i, &t)
 		ids[i] = TaskID(env.ID)
 	}
-	dups, err := execBatch(ctx, &batch, ids)
-	if err != nil {
-		return nil, err
+	return ids, bad
+}
+
+// batchResult returns ids with a *BatchError of bad, if any.
+func batchResult(ids []TaskID, bad []IndexedError) ([]TaskID, error) {
+	if len(bad) == 0 {
+		return ids, nil
 	}
-	for i, holder := range dups {
-		ids[i] = TaskID(holder)
-		bad = append(bad, IndexedError{i, fmt.Errorf("task %q already enqueued as %s: %w", reqs[i].Name, holder, ErrDuplicate)})
-	}
-	if len(bad) > 0 {
-		// Invalid requests were found before the duplicates, which come
-		// from a map: report them all in request order.
-		slices.SortFunc(bad, func(x, y IndexedError) int { return cmp.Compare(x.Index, y.Index) })
-		return ids, &BatchError{Errs: bad}
-	}
-	return ids, nil
+	// Invalid requests were found before the duplicates, which come from a
+	// map: report them all in request order.
+	slices.SortFunc(bad, func(x, y IndexedError) int { return cmp.Compare(x.Index, y.Index) })
+	return ids, &BatchError{Errs: bad}
 }
 
 // envelope builds the envelope of req and its due time (zero: now). The

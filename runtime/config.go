@@ -167,6 +167,10 @@ type Config struct {
 	// periodic tasks tables, or registered tasks with a cron spec.
 	Schedule SchedulerConfig
 
+	// Outbox configures the relay of transactional enqueues (App.Tx):
+	// set Outbox.DB to make Run relay the outbox to Redis.
+	Outbox OutboxConfig
+
 	// Middleware wraps the execution of every task, outermost first.
 	Middleware []Middleware
 
@@ -246,6 +250,7 @@ func (c Config) withDefaults() Config {
 	if c.DefaultDBs == nil && c.hasDB(c.TenantsDB) {
 		c.DefaultDBs = []string{c.TenantsDB}
 	}
+	c.Outbox = c.Outbox.withDefaults()
 	if c.UnknownTenantCache == 0 {
 		c.UnknownTenantCache = time.Second
 	}

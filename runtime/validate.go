@@ -136,6 +136,7 @@ func (c Config) validate() error {
 		bad("with databases, set Tenants, or configure the tenants database %q (TenantsDB) to hold the tenants table", c.TenantsDB)
 	}
 	errs = append(errs, c.checkTaskDBs()...)
+	errs = append(errs, c.Outbox.check(c)...)
 	if c.scheduled() {
 		if c.Registry == nil {
 			bad("Schedule needs Registry: register the tasks to schedule")

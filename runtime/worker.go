@@ -31,6 +31,11 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopScheduler()
+	stopRelay, err := a.startRelay(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopRelay()
 	if a.cache != nil {
 		unwatch, err := a.watchTenants(ctx)
 		if err != nil {

@@ -21,3 +21,7 @@ const Tenants = "001_tenants.sql"
 // database-backed schedule (runtime.SchedulerConfig.Tables), in the shared
 // schema or a tenant schema.
 const PeriodicTasks = "002_periodic_tasks.sql"
+
+// Outbox is the file that creates the outbox table of transactional
+// enqueues (runtime.App.Tx) and its notify trigger, in the shared schema.
+const Outbox = "003_outbox.sql"

@@ -54,52 +54,87 @@ func (c *Client) Batch() Batch {
 	return Batch{c: c, pipe: c.rdb.Pipeline()}
 }
 
-// Add signs env when the Client has signing keys, encodes it and queues
-// the command that adds it to its queue. The task starts at due, or now if
-// due is zero. A positive unique window makes it a unique task, locked for
-// the window on key or, if key is empty, on its name, tenant and arguments;
-// i names it in the duplicates that Exec returns. The error is that of
+// Task is a task ready for its queue: its envelope signed (when the Client
+// has signing keys) and encoded, with what the scripts need to route and
+// lock it. Prepare makes one; Batch.AddTask adds it to a batch, and an
+// outbox may store it until a relay adds it with Relay.
+type Task struct {
+	ID, Name, Tenant, Queue string
+	Data                    string        // the encoded envelope
+	Due                     time.Time     // zero: ready now
+	Unique                  time.Duration // positive: a unique task, locked for this window
+	Lock                    string        // the unique lock's name after the partition's "u:"; "" unless unique
+}
+
+// Prepare signs env when the Client has signing keys and encodes it into a
+// Task. The task starts at due, or now if due is zero. A positive unique
+// window makes it a unique task, locked for the window on key or, if key
+// is empty, on its name, tenant and arguments. The error is that of
 // encoding env, or a *PayloadError.
-func (b *Batch) Add(ctx context.Context, i int, env *Envelope, due time.Time, unique time.Duration, key string) error {
-	if b.c.signer != nil {
-		b.c.signer.sign(env)
+func (c *Client) Prepare(env *Envelope, due time.Time, unique time.Duration, key string) (Task, error) {
+	if c.signer != nil {
+		c.signer.sign(env)
 	}
 	data, err := env.encode()
 	if err != nil {
+		return Task{}, err
+	}
+	if limit := c.cfg.MaxPayload; limit > 0 && len(data) > limit {
+		return Task{}, &PayloadError{Size: len(data), Limit: limit}
+	}
+	t := Task{ID: env.ID, Name: env.Name, Tenant: env.Tenant, Queue: env.Queue, Data: data, Due: due}
+	if unique > 0 {
+		t.Unique = unique
+		t.Lock = uniqueSuffix(env.Name, env.Tenant, env.Args)
+		if key != "" {
+			t.Lock = keySuffix(key)
+		}
+	}
+	return t, nil
+}
+
+// Add prepares env (see Prepare) and queues the command that adds it to
+// its queue; i names it in the duplicates that Exec returns.
+func (b *Batch) Add(ctx context.Context, i int, env *Envelope, due time.Time, unique time.Duration, key string) error {
+	t, err := b.c.Prepare(env, due, unique, key)
+	if err != nil {
 		return err
 	}
-	if limit := b.c.cfg.MaxPayload; limit > 0 && len(data) > limit {
-		return &PayloadError{Size: len(data), Limit: limit}
-	}
-	part := partitionOf(env.Tenant, b.c.partitions(env.Queue))
+	b.AddTask(ctx, i, &t)
+	return nil
+}
+
+// AddTask queues the command that adds t to its queue; i names it in the
+// duplicates that Exec returns.
+func (b *Batch) AddTask(ctx context.Context, i int, t *Task) {
+	part := partitionOf(t.Tenant, b.c.partitions(t.Queue))
 	r := b.last
-	if r == nil || r.queue != env.Queue || r.part != part {
-		r = b.partition(env.Queue, part)
+	if r == nil || r.queue != t.Queue || r.part != part {
+		r = b.partition(t.Queue, part)
 	}
 	k := &r.k
-	route := routeKey(env.Tenant, env.Name)
+	route := routeKey(t.Tenant, t.Name)
 	switch {
-	case unique <= 0 && due.IsZero():
-		r.args = append(r.args, route, data)
-		return nil
-	case unique <= 0:
-		b.pipe.ZAdd(ctx, k.delayed, redis.Z{Score: float64(ceilMilli(due)), Member: route + data})
-		return nil
-	}
-	dueMS := "0"
-	if !due.IsZero() {
-		dueMS = strconv.FormatInt(ceilMilli(due), 10)
+	case t.Unique <= 0 && t.Due.IsZero():
+		r.args = append(r.args, route, t.Data)
+		return
+	case t.Unique <= 0:
+		b.pipe.ZAdd(ctx, k.delayed, redis.Z{Score: float64(ceilMilli(t.Due)), Member: route + t.Data})
+		return
 	}
 	if b.uniques == nil {
 		b.uniques = make(map[int]uniqueAdd)
 	}
-	lock := k.uniqueLock(env.Name, env.Tenant, env.Args)
-	if key != "" {
-		lock = k.keyLock(key)
+	cmd := uniqueScript.EvalSha(ctx, b.pipe, []string{k.unique + t.Lock}, k.base, route, t.Data, dueMS(t.Due), t.ID, t.Unique.Milliseconds())
+	b.uniques[i] = uniqueAdd{cmd, t.ID}
+}
+
+// dueMS is a due time as the scripts take it: Unix ms, "0" for now.
+func dueMS(due time.Time) string {
+	if due.IsZero() {
+		return "0"
 	}
-	cmd := uniqueScript.EvalSha(ctx, b.pipe, []string{lock}, k.base, route, data, dueMS, env.ID, unique.Milliseconds())
-	b.uniques[i] = uniqueAdd{cmd, env.ID}
-	return nil
+	return strconv.FormatInt(ceilMilli(due), 10)
 }
 
 // partition returns the ready tasks of b in partition part of queue,

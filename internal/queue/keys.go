@@ -56,14 +56,21 @@ func (k keys) lane(lane string) string { return k.base + "l:" + lane }
 // uniqueLock names the lock of a unique task: 128 bits of SHA-256 over its
 // name, tenant and encoded arguments, under the queue's hash tag.
 func (k keys) uniqueLock(name, tenant string, args []byte) string {
-	sum := sha256.Sum256([]byte(name + "\x00" + tenant + "\x00" + string(args)))
-	return k.unique + hex.EncodeToString(sum[:16])
+	return k.unique + uniqueSuffix(name, tenant, args)
 }
 
-// keyLock names the lock of a unique task with a Request.UniqueKey.
-func (k keys) keyLock(key string) string {
+// uniqueSuffix is the name of a unique task's lock after the prefix of
+// the unique locks.
+func uniqueSuffix(name, tenant string, args []byte) string {
+	sum := sha256.Sum256([]byte(name + "\x00" + tenant + "\x00" + string(args)))
+	return hex.EncodeToString(sum[:16])
+}
+
+// keySuffix is the name of the lock of a Request.UniqueKey after the
+// prefix of the unique locks.
+func keySuffix(key string) string {
 	sum := sha256.Sum256([]byte(key))
-	return k.unique + "k:" + hex.EncodeToString(sum[:16])
+	return "k:" + hex.EncodeToString(sum[:16])
 }
 
 // publicLane is the lane of public tasks. Tenant IDs cannot start with "-".

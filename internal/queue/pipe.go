@@ -9,7 +9,7 @@ import (
 
 // scripts are every script that pipelines run by SHA (EVALSHA), and that
 // execPipe loads when the server lacks them.
-var scripts = []*redis.Script{enqueueScript, uniqueScript, fetchScript, ackCountedScript}
+var scripts = []*redis.Script{enqueueScript, uniqueScript, fetchScript, ackCountedScript, relayScript}
 
 // execPipe sends pipe. Pipelines run scripts by SHA, to send a script's
 // body once per server rather than once per task; when the server lacks

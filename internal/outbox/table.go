@@ -1,0 +1,108 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/tenantgen/tenantgen/internal/queue"
+)
+
+// TableName is the name of the outbox table, in the shared schema.
+const TableName = "tenantgen_outbox"
+
+// Channel is the channel that the outbox's insert trigger notifies, with
+// the table's schema as the payload.
+const Channel = "tenantgen_outbox"
+
+// Table is the outbox table of one shared schema, with its statements.
+type Table struct {
+	Schema string
+	insert string
+	take   string
+	stats  string
+}
+
+// NewTable returns the outbox table of schema.
+func NewTable(schema string) Table {
+	t := pgx.Identifier{schema, TableName}.Sanitize()
+	return Table{
+		Schema: schema,
+		insert: "insert into " + t + " (id, queue, tenant, task, envelope, due_us, unique_ms, lock_name)" +
+			" select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[])",
+		// The rows of other relays' open transactions are skipped, not
+		// waited for: relays share the outbox without taking a row twice.
+		take: "delete from " + t + " where seq in (select seq from " + t + " order by seq limit $1 for update skip locked)" +
+			" returning seq, id, queue, tenant, task, envelope, due_us, unique_ms, lock_name",
+		stats: "select (select count(*) from (select 1 from " + t + " limit " + fmt.Sprint(statsCap) + ") r)," +
+			" (select created_at from " + t + " order by seq limit 1), now()",
+	}
+}
+
+// Execer runs a statement: a pgx.Tx, or a task's database handle in
+// DBTransaction mode, whose statements share the task's transaction.
+type Execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Rows are prepared tasks to insert, as the columns of the insert.
+type Rows struct {
+	id, queue, tenant, task, envelope, lock []string
+	due, unique                             []int64
+}
+
+// Add adds t. Its signature fits the add func of runtime's prepare.
+func (r *Rows) Add(_ int, t *queue.Task) {
+	var due int64
+	if !t.Due.IsZero() {
+		due = t.Due.UnixMicro()
+	}
+	r.id = append(r.id, t.ID)
+	r.queue = append(r.queue, t.Queue)
+	r.tenant = append(r.tenant, t.Tenant)
+	r.task = append(r.task, t.Name)
+	r.envelope = append(r.envelope, t.Data)
+	r.due = append(r.due, due)
+	r.unique = append(r.unique, t.Unique.Milliseconds())
+	r.lock = append(r.lock, t.Lock)
+}
+
+// Len returns how many rows r holds.
+func (r *Rows) Len() int { return len(r.id) }
+
+// ErrNoTable is wrapped by the error of an insert into an outbox table
+// that does not exist.
+var ErrNoTable = errors.New("no outbox table")
+
+// Insert writes rows into the outbox table through x, in one statement:
+// they become visible to the relay when x's transaction commits, and vanish
+// if it rolls back.
+func (t Table) Insert(ctx context.Context, x Execer, rows *Rows) error {
+	_, err := x.Exec(ctx, t.insert, rows.id, rows.queue, rows.tenant, rows.task, rows.envelope, rows.due, rows.unique, rows.lock)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table
+		return fmt.Errorf("%w %q in schema %q: %w", ErrNoTable, TableName, t.Schema, err)
+	}
+	return err
+}
+
+// scanTask reads a row that take returned.
+func scanTask(rows pgx.Rows) (int64, queue.Task, error) {
+	var (
+		seq           int64
+		t             queue.Task
+		due, uniqueMS int64
+	)
+	if err := rows.Scan(&seq, &t.ID, &t.Queue, &t.Tenant, &t.Name, &t.Data, &due, &uniqueMS, &t.Lock); err != nil {
+		return 0, queue.Task{}, err
+	}
+	if due != 0 {
+		t.Due = time.UnixMicro(due)
+	}
+	t.Unique = time.Duration(uniqueMS) * time.Millisecond
+	return seq, t, nil
+}
