@@ -58,6 +58,8 @@ func workerMain(scenario string) int {
 		return killableWorker(url, prefix, rdb, logger, cappedKillTask(rdb, prefix, true))
 	case "stuck-returns-nil":
 		return stuckReturnsNilWorker(url, prefix, rdb, logger)
+	case "relay-killable":
+		return killableRelay(url, prefix, rdb, logger)
 	}
 	fmt.Fprintf(os.Stderr, "unknown scenario %q\n", scenario)
 	return 3
@@ -205,10 +207,11 @@ type subprocess struct {
 	err  error         // Wait's error, once done
 }
 
-// startSubprocess starts the test binary in scenario on prefix. It is killed
+// startSubprocess starts the test binary in scenario on prefix, with the
+// environment variables env ("KEY=value") added. It is killed
 // when the test ends, if it still runs; its output is logged if the test
 // failed.
-func startSubprocess(t *testing.T, scenario, prefix string) *subprocess {
+func startSubprocess(t *testing.T, scenario, prefix string, env ...string) *subprocess {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -216,6 +219,7 @@ func startSubprocess(t *testing.T, scenario, prefix string) *subprocess {
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
 	cmd.Env = append(os.Environ(), workerEnv+"="+scenario, workerRedisEnv+"="+testenv.RedisURL(t), workerPrefixEnv+"="+prefix)
+	cmd.Env = append(cmd.Env, env...)
 	p := &subprocess{cmd: cmd, out: new(syncBuffer), done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
