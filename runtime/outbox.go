@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantgen/tenantgen/internal/outbox"
+	"github.com/tenantgen/tenantgen/internal/queue"
 	"github.com/tenantgen/tenantgen/templates"
 )
 
@@ -166,9 +167,16 @@ func (a *App) relay() (*outbox.Relay, error) {
 	if !ok {
 		return nil, errors.New("tenantgen: RunRelay needs Config.Outbox.DB, the database of the outbox to relay")
 	}
+	write := func(ctx context.Context, tasks []outbox.Task) (map[int]string, error) {
+		qs := make([]queue.Task, len(tasks))
+		for i := range tasks {
+			qs[i] = queue.Task(tasks[i])
+		}
+		return a.engine.Relay(ctx, qs, o.DedupWindow)
+	}
 	return &outbox.Relay{
-		Pool: p, Table: a.outbox, Queue: a.engine,
-		BatchSize: o.BatchSize, Poll: o.PollInterval, Listen: !o.NoListen, Dedup: o.DedupWindow,
+		Pool: p, Table: a.outbox, Write: write,
+		BatchSize: o.BatchSize, Poll: o.PollInterval, Listen: !o.NoListen,
 		Logger: a.cfg.Logger,
 	}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantgen/tenantgen/internal/outbox"
+	"github.com/tenantgen/tenantgen/internal/queue"
 )
 
 // TxEnqueuer enqueues tasks inside a database transaction: it writes them
@@ -87,7 +88,7 @@ func (e *TxEnqueuer) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID,
 // write is the innermost EnqueueFunc of a TxEnqueuer.
 func (e *TxEnqueuer) write(ctx context.Context, reqs []Request) ([]TaskID, error) {
 	var rows outbox.Rows
-	ids, bad := e.a.prepare(ctx, reqs, rows.Add)
+	ids, bad := e.a.prepare(ctx, reqs, func(_ int, t *queue.Task) { rows.Add((*outbox.Task)(t)) })
 	if rows.Len() > 0 {
 		if err := e.a.outbox.Insert(ctx, e.x, &rows); err != nil {
 			if errors.Is(err, outbox.ErrNoTable) {

@@ -9,9 +9,11 @@
 // the wake-ups of that loop by LISTEN/NOTIFY or by polling (wake.go), and
 // the cheap read of the outbox's size and age (stats.go).
 //
-// Tasks reach it already prepared by the queue engine (queue.Task:
-// signed, encoded, routed), so that a relayed task is byte for byte the
-// task a direct enqueue writes. Relaying is idempotent on the task ID
-// (queue.Client.Relay), which is what makes a relay that dies between
-// Redis and its commit harmless. It must not import package runtime.
+// Tasks reach it already prepared by the queue engine (a Task converts
+// from a queue.Task: signed, encoded, with its lock named), so that a
+// relayed task is byte for byte the task a direct enqueue writes, and
+// leave it through the Relay's Write func, which package runtime points
+// at queue.Client.Relay: idempotent on the task ID, which is what makes a
+// relay that dies between Redis and its commit harmless. It must not
+// import package runtime nor the queue engine.
 package outbox

@@ -11,29 +11,30 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/tenantgen/tenantgen/internal/queue"
 )
 
 // Relay moves committed outbox rows to the Redis queue: in one database
 // transaction it deletes a batch of rows, locked with SKIP LOCKED so that
-// relays running at once take disjoint batches, adds their tasks to Redis
-// and commits. When Redis fails, the transaction rolls back and the rows
-// wait for the next attempt; when the relay dies after Redis and before
-// its commit, the rows come back and the next relay's write adds nothing
-// (queue.Client.Relay is idempotent on the task ID within Dedup).
+// relays running at once take disjoint batches, writes their tasks with
+// Write and commits. When Write fails, the transaction rolls back and the
+// rows wait for the next attempt; when the relay dies after Write and
+// before its commit, the rows come back, so Write must be idempotent on
+// the task ID (queue.Client.Relay is).
 //
 // Set its fields, then call Run; a Relay must not be copied or changed
 // while it runs.
 type Relay struct {
 	Pool      *pgxpool.Pool
 	Table     Table
-	Queue     *queue.Client
 	BatchSize int           // rows per transaction
 	Poll      time.Duration // the wait between looks without a notification
 	Listen    bool          // wake on NOTIFY, unless the connection goes through a pooler
-	Dedup     time.Duration // how long a relayed task's ID is remembered in Redis
 	Logger    *slog.Logger
+
+	// Write adds tasks to their queues, adding nothing for a task it
+	// added already, and returns the index and holder's ID of each unique
+	// task dropped as a duplicate.
+	Write func(ctx context.Context, tasks []Task) (map[int]string, error)
 }
 
 // maxBackoff caps the pause of a relay after consecutive failures.
@@ -118,7 +119,7 @@ func (r *Relay) Once(ctx context.Context) (int, error) {
 	}
 	type row struct {
 		seq int64
-		t   queue.Task
+		t   Task
 	}
 	var taken []row
 	for rows.Next() {
@@ -137,11 +138,11 @@ func (r *Relay) Once(ctx context.Context) (int, error) {
 	}
 	// RETURNING has no order: queue the tasks in the order of their inserts.
 	slices.SortFunc(taken, func(a, b row) int { return cmp.Compare(a.seq, b.seq) })
-	tasks := make([]queue.Task, len(taken))
+	tasks := make([]Task, len(taken))
 	for i := range taken {
 		tasks[i] = taken[i].t
 	}
-	dups, err := r.Queue.Relay(ctx, tasks, r.Dedup)
+	dups, err := r.Write(ctx, tasks)
 	if err != nil {
 		return 0, err
 	}

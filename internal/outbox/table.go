@@ -8,8 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/tenantgen/tenantgen/internal/queue"
 )
 
 // TableName is the name of the outbox table, in the shared schema.
@@ -49,14 +47,25 @@ type Execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
+// Task is one task of the outbox, prepared by the queue engine for its
+// queue: its fields are those of queue.Task, which converts to and from
+// it, so that the row holds exactly what a direct enqueue writes.
+type Task struct {
+	ID, Name, Tenant, Queue string
+	Data                    string        // the encoded envelope, signed when signing is on
+	Due                     time.Time     // zero: ready now
+	Unique                  time.Duration // positive: a unique task, locked for this window
+	Lock                    string        // the unique lock's name; "" unless unique
+}
+
 // Rows are prepared tasks to insert, as the columns of the insert.
 type Rows struct {
 	id, queue, tenant, task, envelope, lock []string
 	due, unique                             []int64
 }
 
-// Add adds t. Its signature fits the add func of runtime's prepare.
-func (r *Rows) Add(_ int, t *queue.Task) {
+// Add adds t.
+func (r *Rows) Add(t *Task) {
 	var due int64
 	if !t.Due.IsZero() {
 		due = t.Due.UnixMicro()
@@ -91,14 +100,14 @@ func (t Table) Insert(ctx context.Context, x Execer, rows *Rows) error {
 }
 
 // scanTask reads a row that take returned.
-func scanTask(rows pgx.Rows) (int64, queue.Task, error) {
+func scanTask(rows pgx.Rows) (int64, Task, error) {
 	var (
 		seq           int64
-		t             queue.Task
+		t             Task
 		due, uniqueMS int64
 	)
 	if err := rows.Scan(&seq, &t.ID, &t.Queue, &t.Tenant, &t.Name, &t.Data, &due, &uniqueMS, &t.Lock); err != nil {
-		return 0, queue.Task{}, err
+		return 0, Task{}, err
 	}
 	if due != 0 {
 		t.Due = time.UnixMicro(due)

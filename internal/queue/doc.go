@@ -23,7 +23,8 @@
 //
 // Files: keys.go (the layout, routing, partitions), scripts.go (the shared
 // Lua, settle, reclaim), scripts_lanes.go (enqueue, forward, ack of counted
-// tasks, fetch), pipe.go (scripts in pipelines), limits.go, pause.go, and
+// tasks, fetch), relay.go (the idempotent write of tasks relayed from an
+// outbox), pipe.go (scripts in pipelines), limits.go, pause.go, and
 // one file per background loop of the worker: fetch.go (the fetch loop and
 // its slot accounting), read.go and blocker.go (fetches, waits for wake
 // tokens, Redis Cluster), ack.go (acknowledgement batching and the

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 )
@@ -165,7 +166,10 @@ func pingPostgres(ctx context.Context, url string) error {
 	}
 	defer pool.Close()
 	var one int
-	if err := pool.QueryRow(ctx, "select 1").Scan(&one); err != nil {
+	// The simple protocol prepares nothing: through a transaction pooler,
+	// a statement pgx prepared by name may already exist on the server
+	// connection from an earlier client (SQLSTATE 42P05).
+	if err := pool.QueryRow(ctx, "select 1", pgx.QueryExecModeSimpleProtocol).Scan(&one); err != nil {
 		return err
 	}
 	if one != 1 {
