@@ -153,19 +153,26 @@ func (a *App) OutboxStats(ctx context.Context) (OutboxStats, error) {
 // relays too when Config.Outbox.DB is set). It logs failures and retries,
 // never giving up; the rows wait in the outbox meanwhile.
 func (a *App) RunRelay(ctx context.Context) error {
-	r, err := a.relay()
+	r, err := a.relay(ctx)
 	if err != nil {
 		return err
 	}
 	return r.Run(ctx)
 }
 
-// relay returns the relay of the App's outbox.
-func (a *App) relay() (*outbox.Relay, error) {
+// relay returns the relay of the App's outbox, once it has checked that
+// the table exists.
+func (a *App) relay(ctx context.Context) (*outbox.Relay, error) {
 	o := a.cfg.Outbox
 	p, ok := a.Pool(o.DB)
 	if !ok {
 		return nil, errors.New("tenantgen: RunRelay needs Config.Outbox.DB, the database of the outbox to relay")
+	}
+	if err := a.outbox.Check(ctx, p); err != nil {
+		if errors.Is(err, outbox.ErrNoTable) {
+			return nil, fmt.Errorf("tenantgen: relay the outbox of database %q (Config.Outbox.DB): %w: create it with App.CreateOutboxTable, or apply templates/003_outbox.sql in the shared schema", o.DB, err)
+		}
+		return nil, fmt.Errorf("tenantgen: relay the outbox of database %q (Config.Outbox.DB): %w", o.DB, err)
 	}
 	write := func(ctx context.Context, tasks []outbox.Task) (map[int]string, error) {
 		qs := make([]queue.Task, len(tasks))
@@ -187,7 +194,7 @@ func (a *App) startRelay(ctx context.Context) (stop func(), err error) {
 	if a.cfg.Outbox.DB == "" {
 		return func() {}, nil
 	}
-	r, err := a.relay()
+	r, err := a.relay(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -422,3 +422,43 @@ func (c *flakyConn) Write(p []byte) (int, error) {
 	}
 	return c.Conn.Write(p)
 }
+
+// TestOutboxConfig checks that Open rejects invalid Config.Outbox fields,
+// each named, before connecting, and that a relay refuses to start
+// without its table.
+func TestOutboxConfig(t *testing.T) {
+	t.Parallel()
+	const down = "redis://127.0.0.1:1/0" // never dialed
+	const pg = "postgres://127.0.0.1:1/x"
+	dbs := map[string]string{"default": pg}
+	for _, tc := range []struct {
+		name string
+		o    runtime.OutboxConfig
+		want []string
+	}{
+		{"unknown db", runtime.OutboxConfig{DB: "other"}, []string{`Outbox: DB names database "other"`}},
+		{"poll", runtime.OutboxConfig{DB: "default", PollInterval: -time.Second}, []string{"Outbox: PollInterval"}},
+		{"batch", runtime.OutboxConfig{DB: "default", BatchSize: -1}, []string{"Outbox: BatchSize is -1"}},
+		{"huge batch", runtime.OutboxConfig{DB: "default", BatchSize: 20_000}, []string{"Outbox: BatchSize is 20000"}},
+		{"dedup", runtime.OutboxConfig{DB: "default", DedupWindow: time.Second}, []string{"Outbox: DedupWindow is 1s", "at least a minute"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			app, err := runtime.Open(context.Background(), runtime.Config{RedisURL: down, Databases: dbs, Outbox: tc.o})
+			if err == nil {
+				app.Close()
+				t.Fatal("Open succeeded, want an invalid Config error")
+			}
+			wantError(t, err, append([]string{"tenantgen: invalid Config: "}, tc.want...)...)
+		})
+	}
+	t.Run("no table", func(t *testing.T) {
+		t.Parallel()
+		ob := setupOutbox(t, nil)
+		if _, err := ob.pg.Exec(t.Context(), fmt.Sprintf("drop table %q.tenantgen_outbox", ob.shared)); err != nil {
+			t.Fatal(err)
+		}
+		wantError(t, ob.app.RunRelay(t.Context()), "no outbox table", "CreateOutboxTable")
+		wantError(t, ob.app.Run(t.Context()), "no outbox table", "CreateOutboxTable")
+	})
+}

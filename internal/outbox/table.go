@@ -99,6 +99,19 @@ func (t Table) Insert(ctx context.Context, x Execer, rows *Rows) error {
 	return err
 }
 
+// Check returns an error wrapping ErrNoTable if the outbox table does not
+// exist in q's database.
+func (t Table) Check(ctx context.Context, q Querier) error {
+	var exists bool
+	if err := q.QueryRow(ctx, "select to_regclass($1) is not null", pgx.Identifier{t.Schema, TableName}.Sanitize()).Scan(&exists); err != nil {
+		return fmt.Errorf("look up the outbox table: %w", err)
+	}
+	if !exists {
+		return fmt.Errorf("%w %q in schema %q", ErrNoTable, TableName, t.Schema)
+	}
+	return nil
+}
+
 // scanTask reads a row that take returned.
 func scanTask(rows pgx.Rows) (int64, Task, error) {
 	var (
