@@ -11,8 +11,8 @@
 #
 # Other arguments go to `tgbench run` (bench/out/tgbench run -h lists them),
 # e.g. --arms tenantgen,asynq or --workloads noop. The workloads are noop,
-# tenant, fanout and fairness (all by default); bench/README.md says what
-# each measures. `bench/run.sh --workloads fairness --runs 1` is a quick
+# tenant, fanout, fairness and txenqueue (all by default); bench/README.md
+# says what each measures. `bench/run.sh --workloads fairness --runs 1` is a quick
 # run of the fairness workload alone.
 #
 # PostgreSQL and Redis come from scripts/services.sh, as for the tests; the

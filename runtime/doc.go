@@ -40,6 +40,13 @@
 // runs tasks inline. Every retry count follows one rule: 0 means the
 // default, NoRetries means none.
 //
+// App.Tx returns an Enqueuer over a database transaction (App.TaskTx, over
+// the running task's own in DBTransaction mode): its tasks are written into
+// an outbox table in the shared schema inside the transaction, so that they
+// are queued if and only if it commits, and a relay that Run starts when
+// Config.Outbox is set (or RunRelay) moves them to Redis once it has.
+// OutboxStats reports how many wait and for how long.
+//
 // # Tenants
 //
 // Every task that is not public runs for a tenant. WithTenant attaches a

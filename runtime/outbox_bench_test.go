@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"testing"
@@ -72,36 +73,45 @@ func BenchmarkTxEnqueue(b *testing.B) {
 }
 
 // BenchmarkOutboxRelay measures the relay alone: b.N committed rows, moved
-// to Redis in batches of the default size.
+// to Redis in batches of the default size (500) and of 2,000.
+//
+//	go test -run '^$' -bench OutboxRelay -benchtime 20000x ./runtime/
 func BenchmarkOutboxRelay(b *testing.B) {
-	ob := setupOutbox(b, func(c *runtime.Config) { c.Logger = slog.New(slog.DiscardHandler) })
-	ctx := runtime.WithTenant(context.Background(), "acme")
-	reqs := make([]runtime.Request, b.N)
-	for i := range reqs {
-		reqs[i] = runtime.Request{Name: ob.task.Spec().Name, Tenant: "acme", Args: []byte(`{"n":1}`)}
-	}
-	err := pgx.BeginFunc(ctx, ob.pool(b), func(tx pgx.Tx) error {
-		for i := 0; i < len(reqs); i += 1000 {
-			if _, err := ob.app.Tx(tx).EnqueueMany(ctx, reqs[i:min(i+1000, len(reqs))]); err != nil {
-				return err
+	for _, size := range []int{500, 2000} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			ob := setupOutbox(b, func(c *runtime.Config) {
+				c.Outbox.BatchSize = size
+				c.Logger = slog.New(slog.DiscardHandler)
+			})
+			ctx := runtime.WithTenant(context.Background(), "acme")
+			reqs := make([]runtime.Request, b.N)
+			for i := range reqs {
+				reqs[i] = runtime.Request{Name: ob.task.Spec().Name, Tenant: "acme", Args: []byte(`{"n":1}`)}
 			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
+			err := pgx.BeginFunc(ctx, ob.pool(b), func(tx pgx.Tx) error {
+				for i := 0; i < len(reqs); i += 1000 {
+					if _, err := ob.app.Tx(tx).EnqueueMany(ctx, reqs[i:min(i+1000, len(reqs))]); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			rctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- ob.app.RunRelay(rctx) }()
+			defer func() { cancel(); <-done }()
+			testenv.WaitFor(b, "every row relayed", func() bool {
+				st, err := ob.app.Stats(ctx, "default")
+				return err == nil && st.Ready == int64(b.N)
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+		})
 	}
-	b.ResetTimer()
-	rctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- ob.app.RunRelay(rctx) }()
-	defer func() { cancel(); <-done }()
-	testenv.WaitFor(b, "every row relayed", func() bool {
-		st, err := ob.app.Stats(ctx, "default")
-		return err == nil && st.Ready == int64(b.N)
-	})
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
 }
 
 // BenchmarkOutboxLatency measures commit-to-start latency, one task at a

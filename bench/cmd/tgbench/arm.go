@@ -51,6 +51,27 @@ type enqueuer interface {
 	Close()
 }
 
+// txEnqueuer is the producer side of an arm that can enqueue inside the
+// caller's database transaction (the txenqueue workload): each call begins
+// a transaction on the enqueuer's pool, enqueues and commits.
+type txEnqueuer interface {
+	// TxOne enqueues a single task in a transaction of its own.
+	TxOne(ctx context.Context, j job) error
+	// TxMany enqueues a batch in one transaction, with the system's batch
+	// API.
+	TxMany(ctx context.Context, jobs []job) error
+}
+
+// txAdapter makes a txEnqueuer's calls those of an enqueuer, so that the
+// txenqueue workload runs the noop workload's phases through transactions.
+type txAdapter struct {
+	enqueuer
+	tx txEnqueuer
+}
+
+func (a txAdapter) One(ctx context.Context, j job) error       { return a.tx.TxOne(ctx, j) }
+func (a txAdapter) Many(ctx context.Context, jobs []job) error { return a.tx.TxMany(ctx, jobs) }
+
 // arm is one system under test, in one configuration.
 type arm struct {
 	Name  string // short name, used on the command line and in tables
@@ -64,6 +85,9 @@ type arm struct {
 	NoTenant bool
 	// NoFairness skips the fairness workload.
 	NoFairness bool
+	// NoTx skips the txenqueue workload: the system cannot enqueue inside
+	// a database transaction, or its enqueue path is another arm's.
+	NoTx bool
 	// Fairness says, for the report, what the arm does to share its
 	// handlers fairly between tenants in the fairness workload.
 	Fairness string

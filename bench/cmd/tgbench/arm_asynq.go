@@ -20,6 +20,7 @@ const asynqBatchGoroutines = 16
 
 var asynqArm = &arm{
 	Name:  "asynq",
+	NoTx:  true, // its queue is Redis alone: no transactional enqueue
 	Label: "github.com/hibiken/asynq v0.26.0: Concurrency 16, default settings otherwise; batches are 16 goroutines calling Enqueue (no batch API)",
 	Enqueuer: func(ctx context.Context, e env) (enqueuer, error) {
 		opt, err := asynq.ParseRedisURI(e.Redis)

@@ -47,6 +47,7 @@ var riverDefaultArm = &arm{
 	// At 160 tasks/s it would take a minute per 10,000 tasks, and its
 	// handful of slow-arm tasks makes no backlog.
 	NoFairness: true,
+	NoTx:       true, // its enqueue path is river-tuned's
 	Enqueuer:   riverEnqueuer,
 	Worker: func(ctx context.Context, e env) error {
 		return riverWorker(ctx, e, e.Concurrency, 0, 0)
@@ -147,6 +148,28 @@ func (q *riverEnq) Many(ctx context.Context, jobs []job) error {
 	}
 	_, err := q.client.InsertManyFast(ctx, params)
 	return err
+}
+
+// TxOne inserts j with InsertTx, in a transaction of its own.
+func (q *riverEnq) TxOne(ctx context.Context, j job) error {
+	args, opts := riverInsert(j)
+	return pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error {
+		_, err := q.client.InsertTx(ctx, tx, args, opts)
+		return err
+	})
+}
+
+// TxMany inserts jobs with InsertManyFastTx (COPY), in one transaction.
+func (q *riverEnq) TxMany(ctx context.Context, jobs []job) error {
+	params := make([]river.InsertManyParams, len(jobs))
+	for i, j := range jobs {
+		args, opts := riverInsert(j)
+		params[i] = river.InsertManyParams{Args: args, InsertOpts: opts}
+	}
+	return pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error {
+		_, err := q.client.InsertManyFastTx(ctx, tx, params)
+		return err
+	})
 }
 
 func (q *riverEnq) Fanout(ctx context.Context) (int, error) {

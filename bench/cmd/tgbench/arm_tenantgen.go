@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/tenantgen/tenantgen/bench/tasks"
 	"github.com/tenantgen/tenantgen/runtime"
 )
@@ -31,6 +34,12 @@ func tenantgenEnqueuer(ctx context.Context, e env) (enqueuer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if e.Workload == "txenqueue" {
+		if err := app.CreateOutboxTable(ctx, "default"); err != nil {
+			app.Close()
+			return nil, err
+		}
+	}
 	return &tgEnq{app: app}, nil
 }
 
@@ -47,6 +56,16 @@ func (q *tgEnq) One(ctx context.Context, j job) error {
 }
 
 func (q *tgEnq) Many(ctx context.Context, jobs []job) error {
+	reqs, err := tgRequests(ctx, jobs)
+	if err != nil {
+		return err
+	}
+	_, err = q.app.EnqueueMany(ctx, reqs)
+	return err
+}
+
+// tgRequests returns the requests of jobs, built by the generated stubs.
+func tgRequests(ctx context.Context, jobs []job) ([]runtime.Request, error) {
 	reqs := make([]runtime.Request, len(jobs))
 	for i, j := range jobs {
 		var err error
@@ -59,11 +78,42 @@ func (q *tgEnq) Many(ctx context.Context, jobs []job) error {
 			reqs[i], err = tgTouchRequest(runtime.WithTenant(ctx, j.Tenant), j.Args)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	_, err := q.app.EnqueueMany(ctx, reqs)
-	return err
+	return reqs, nil
+}
+
+// TxOne enqueues j through App.Tx, in a transaction of its own: the
+// outbox row is written in it, and the worker's relay queues the task
+// once it commits.
+func (q *tgEnq) TxOne(ctx context.Context, j job) error {
+	if j.Tenant != "" || j.Work {
+		return q.TxMany(ctx, []job{j})
+	}
+	return pgx.BeginFunc(ctx, q.pool(), func(tx pgx.Tx) error {
+		_, err := tasks.EnqueueNoop(ctx, q.app.Tx(tx), j.Args) // the generated stub, unchanged
+		return err
+	})
+}
+
+// TxMany enqueues jobs through App.Tx with EnqueueMany, in one
+// transaction: one insert statement.
+func (q *tgEnq) TxMany(ctx context.Context, jobs []job) error {
+	reqs, err := tgRequests(ctx, jobs)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, q.pool(), func(tx pgx.Tx) error {
+		_, err := q.app.Tx(tx).EnqueueMany(ctx, reqs)
+		return err
+	})
+}
+
+// pool is the enqueuing App's pool of the benchmark database.
+func (q *tgEnq) pool() *pgxpool.Pool {
+	p, _ := q.app.Pool("default")
+	return p
 }
 
 func (q *tgEnq) Fanout(ctx context.Context) (int, error) { return tgFanout(ctx, q.app) }
@@ -88,6 +138,10 @@ func tenantgenWorker(ctx context.Context, e env) error {
 		Logger:      warnLogger(),
 	}
 	tgConfigureDB(&cfg, e)
+	if e.Workload == "txenqueue" {
+		// The worker relays the outbox, as an App with Config.Outbox does.
+		cfg.Outbox = runtime.OutboxConfig{DB: "default"}
+	}
 	app, err := runtime.Open(ctx, cfg)
 	if err != nil {
 		return err

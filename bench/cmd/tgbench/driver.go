@@ -61,6 +61,9 @@ func (d *driver) reset(ctx context.Context, tenants int) error {
 	if err := resetRiver(ctx, d.pool); err != nil {
 		return fmt.Errorf("reset river: %w", err)
 	}
+	if err := resetOutbox(ctx, d.pool); err != nil {
+		return fmt.Errorf("reset the outbox: %w", err)
+	}
 	if tenants > 0 {
 		if err := resetCounters(ctx, d.pool, tenants); err != nil {
 			return fmt.Errorf("reset counters: %w", err)
@@ -168,11 +171,20 @@ func (d *driver) runOneErr(ctx context.Context, a *arm, workload string, s *samp
 		return err
 	}
 	e := d.env()
+	e.Workload = workload
 	q, err := a.Enqueuer(ctx, e)
 	if err != nil {
 		return fmt.Errorf("enqueuer: %w", err)
 	}
 	defer q.Close()
+	if workload == "txenqueue" {
+		// The noop workload's phases, each enqueue in a transaction.
+		tq, ok := q.(txEnqueuer)
+		if !ok {
+			return fmt.Errorf("arm %s cannot enqueue in a transaction", a.Name)
+		}
+		q = txAdapter{q, tq}
+	}
 
 	if workload == "fanout" {
 		start := time.Now()
@@ -228,7 +240,7 @@ func (d *driver) runOneErr(ctx context.Context, a *arm, workload string, s *samp
 	}
 	s.EnqBatch = rate(n, el)
 	lat := 0
-	if workload == "noop" {
+	if workload == "noop" || workload == "txenqueue" {
 		lat = d.s.Latency
 	}
 	w, err := d.startWorker(ctx, a, e, [probe.NumPhases]int{probe.Backlog: n, probe.Latency: lat, probe.Live: n}, d.profilePath(a, workload, s.Run))

@@ -63,7 +63,7 @@ func runMain(args []string) error {
 	runs := fs.Int("runs", 0, "runs of each arm (default: 3 quick, 5 full)")
 	n := fs.Int("n", 0, "tasks per throughput phase, and the fairness workload's noisy backlog (default: 5,000 and 10,000 quick, 50,000 and 40,000 full)")
 	armList := fs.String("arms", "", "comma-separated arms (default: all)")
-	workloads := fs.String("workloads", "noop,tenant,fanout,fairness", "comma-separated workloads")
+	workloads := fs.String("workloads", "noop,tenant,fanout,fairness,txenqueue", "comma-separated workloads")
 	skipCeiling := fs.Bool("no-ceiling", false, "skip pgbench and redis-benchmark")
 	skipCount := fs.Bool("no-count", false, "skip the pass that counts round trips")
 	pgURL := fs.String("pg", os.Getenv("TENANTGEN_DATABASE_URL"), "PostgreSQL server URL (its database is only used to create "+benchDatabase+")")
@@ -174,7 +174,7 @@ func runMain(args []string) error {
 	if !*skipCount {
 		for _, a := range sel {
 			for _, wl := range s.Workloads {
-				if wl == "fanout" || wl == "fairness" || skip(a, wl) {
+				if wl == "fanout" || wl == "fairness" || wl == "txenqueue" || skip(a, wl) {
 					continue
 				}
 				t0 := time.Now()
@@ -209,11 +209,11 @@ func runMain(args []string) error {
 }
 
 // workloadNames are the workloads, in the report's order.
-var workloadNames = []string{"noop", "tenant", "fanout", "fairness"}
+var workloadNames = []string{"noop", "tenant", "fanout", "fairness", "txenqueue"}
 
 // skip tells whether arm a does not run workload wl.
 func skip(a *arm, wl string) bool {
-	return (wl == "fanout" && a.NoFanout) || (wl == "tenant" && a.NoTenant) || (wl == "fairness" && a.NoFairness)
+	return (wl == "fanout" && a.NoFanout) || (wl == "tenant" && a.NoTenant) || (wl == "fairness" && a.NoFairness) || (wl == "txenqueue" && a.NoTx)
 }
 
 func reportMain(args []string) error {

@@ -57,6 +57,11 @@ func (rep *report) markdown(notes string) string {
 	if rep.ran("fairness") {
 		p("%s", rep.fairnessSection())
 	}
+	if rep.ran("txenqueue") && len(rep.armsIn("txenqueue")) > 0 {
+		p("## txenqueue: enqueue inside a database transaction\n\n")
+		p("The noop workload's phases, %s tasks each, with every enqueue inside a transaction of the enqueuing process that commits right after it. tenantgen writes the tasks into its outbox through `App.Tx` (a batch is one `EnqueueMany`: one insert), and the worker's relay (`Config.Outbox`, woken by LISTEN/NOTIFY) moves them to Redis once the transaction commits, so processing and end to end include the relay; river inserts with `InsertTx` and `InsertManyFastTx` (COPY). Batch enqueue is one transaction per batch of %d tasks, single enqueue one task per transaction (begin, enqueue, commit), and start latency runs from just before the transaction begins to the start of the task. asynq has no transactional enqueue; river-default would repeat river-tuned's enqueue path.\n\n", groupDigits(int64(s.N)), s.Batch)
+		p("%s\n", rep.throughputTable("txenqueue").markdown())
+	}
 
 	p("## tenantgen compared\n\n")
 	p("Ratio of tenantgen's median to each peer's: above 1 means tenantgen is better. For times, latency and memory the ratio is inverted (peer ÷ tenantgen), so above 1 still means better.\n\n")

@@ -9,7 +9,7 @@ func (rep *report) text() string {
 	var b strings.Builder
 	s := rep.r.Settings
 	fmt.Fprintf(&b, "\nMedians of %d run(s) (%s mode), %d handlers per worker, pgx pool %d; round trips from a separate counting pass.\n\n", s.Runs, s.Mode, s.Concurrency, s.Pool)
-	for _, wl := range []string{"noop", "tenant"} {
+	for _, wl := range []string{"noop", "tenant", "txenqueue"} {
 		if len(rep.armsIn(wl)) > 0 {
 			fmt.Fprintf(&b, "%s:\n%s\n", wl, rep.throughputTable(wl).text())
 		}

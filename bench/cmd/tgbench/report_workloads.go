@@ -5,10 +5,11 @@ import (
 	"math"
 )
 
-// throughputTable is the table of the noop or tenant workload.
+// throughputTable is the table of the noop, tenant or txenqueue workload.
 func (rep *report) throughputTable(wl string) *table {
 	t := &table{head: []string{"arm", "tasks", "batch enqueue /s", "single enqueue µs", "processing /s", "end to end /s"}}
-	if wl == "noop" {
+	timed := wl == "noop" || wl == "txenqueue" // with single enqueues and start latency
+	if timed {
 		t.head = append(t.head, "start latency p50 / p99 ms")
 	}
 	t.head = append(t.head, "worker peak RSS MB", "PG + Redis round trips per task", "correct")
@@ -18,11 +19,11 @@ func (rep *report) throughputTable(wl string) *table {
 		if !math.IsNaN(m.EnqSingleUS) && m.EnqSingleUS > 0 {
 			single = fmt.Sprintf("%.0f", m.EnqSingleUS)
 		}
-		if wl != "noop" {
+		if !timed {
 			single = "(as noop)"
 		}
 		row := []string{a, groupDigits(int64(m.N)), fRate(m.EnqBatch), single, fRate(m.Proc), fRate(m.E2E)}
-		if wl == "noop" {
+		if timed {
 			row = append(row, fMS(m.P50)+" / "+fMS(m.P99))
 		}
 		rt := "—"

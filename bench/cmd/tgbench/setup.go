@@ -132,6 +132,13 @@ func resetRiver(ctx context.Context, pool *pgxpool.Pool) error {
 	return err
 }
 
+// resetOutbox empties tenantgen's outbox table, if the txenqueue workload
+// created it.
+func resetOutbox(ctx context.Context, pool *pgxpool.Pool) error {
+	_, err := pool.Exec(ctx, "DO $$ BEGIN IF to_regclass('public.tenantgen_outbox') IS NOT NULL THEN TRUNCATE public.tenantgen_outbox; END IF; END $$")
+	return err
+}
+
 // schemasUpTo returns the schemas of tenants 1 to n.
 func schemasUpTo(n int) []string {
 	s := make([]string, n)
