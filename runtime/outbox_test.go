@@ -462,3 +462,65 @@ func TestOutboxConfig(t *testing.T) {
 		wantError(t, ob.app.Run(t.Context()), "no outbox table", "CreateOutboxTable")
 	})
 }
+
+// TestTaskTxTrustsTaskTenant checks that a child task enqueued through a
+// task's transaction for the task's own tenant is not checked against the
+// tenant store again: the worker has just resolved the tenant as ready,
+// and the check would take a second connection from a pool whose
+// connections the running tasks may all hold.
+func TestTaskTxTrustsTaskTenant(t *testing.T) {
+	t.Parallel()
+	var down atomic.Bool
+	ob := setupOutbox(t, func(c *runtime.Config) {
+		c.DBMode = runtime.DBTransaction
+		pool, err := pgxpool.New(context.Background(), testenv.DatabaseURL(t)+sep(testenv.DatabaseURL(t))+"pool_max_conns=2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		c.Tenants = &downStore{TableStore: runtime.NewTableStore(pool, runtime.TenantTable{Schema: c.SharedSchema}), down: &down}
+	})
+	parent := runtime.NewTask(runtime.TaskSpec{Name: "test.parent", Retries: runtime.NoRetries}, func(ctx context.Context, _ runtime.NoArgs) error {
+		// As if the worker had resolved the tenant long ago: the cache
+		// has it no more, and a lookup fails while the child is enqueued.
+		if err := ob.app.InvalidateTenant(ctx, "acme"); err != nil {
+			return err
+		}
+		down.Store(true)
+		defer down.Store(false)
+		e, err := ob.app.TaskTx(ctx, "default")
+		if err != nil {
+			return err
+		}
+		_, err = ob.task.Enqueue(ctx, e, echoArgs{N: 1})
+		return err
+	})
+	if err := ob.reg.Register(parent); err != nil {
+		t.Fatal(err)
+	}
+	ob.run(t)
+	if _, err := parent.Enqueue(runtime.WithTenant(t.Context(), "acme"), ob.app, runtime.NoArgs{}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, "the child to run, or the parent to die", func() bool {
+		st, err := ob.app.Stats(t.Context(), "default")
+		return err == nil && (st.Dead > 0 || ob.ranCount() > 0)
+	})
+	if dead := ob.deadErrors(t); len(dead) > 0 {
+		t.Fatalf("the parent died: %v", dead)
+	}
+	ob.waitRuns(t, map[int]string{1: "acme"})
+}
+
+// downStore is a tenant store whose lookups fail while down is set.
+type downStore struct {
+	*runtime.TableStore
+	down *atomic.Bool
+}
+
+func (s *downStore) Tenant(ctx context.Context, id string) (*runtime.Tenant, error) {
+	if s.down.Load() {
+		return nil, errors.New("test: the tenant store is down")
+	}
+	return s.TableStore.Tenant(ctx, id)
+}

@@ -87,6 +87,13 @@ func (e *TxEnqueuer) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID,
 
 // write is the innermost EnqueueFunc of a TxEnqueuer.
 func (e *TxEnqueuer) write(ctx context.Context, reqs []Request) ([]TaskID, error) {
+	if t, ok := TaskTenant(ctx); ok && listedFrom(ctx) == nil {
+		// Inside a task, its tenant was resolved as ready when the task
+		// started: its child tasks need no lookup, which would take a
+		// connection beside the one the task's transaction holds, from a
+		// pool whose connections the running tasks may all hold.
+		ctx = withListed(ctx, map[string]bool{t.ID: true})
+	}
 	var rows outbox.Rows
 	ids, bad := e.a.prepare(ctx, reqs, func(_ int, t *queue.Task) { rows.Add((*outbox.Task)(t)) })
 	if rows.Len() > 0 {
