@@ -11,8 +11,8 @@
 -- lock's name. seq orders the relay; created_at (the inserting
 -- transaction's start) ages the outbox (App.OutboxStats).
 --
--- Citus: keep this table local to the coordinator (or make it a reference
--- table); it has no foreign keys, so it needs no co-location with tenant
+-- Citus: keep this table local to the coordinator (do not distribute
+-- it); it has no foreign keys, so it needs no co-location with tenant
 -- schemas.
 create table if not exists tenantgen_outbox (
     seq        bigint generated always as identity primary key,
