@@ -61,6 +61,9 @@ func (c *Client) Batch() Batch {
 // i names it in the duplicates that Exec returns. The error is that of
 // encoding env, or a *PayloadError.
 func (b *Batch) Add(ctx context.Context, i int, env *Envelope, due time.Time, unique time.Duration, key string) error {
+	if !due.IsZero() {
+		env.Due = ceilMilli(due)
+	}
 	if b.c.signer != nil {
 		b.c.signer.sign(env)
 	}
