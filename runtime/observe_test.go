@@ -185,3 +185,35 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestOldestReady checks that OldestReady finds the oldest ready task
+// across tenants' lanes, and reports none for an empty queue.
+func TestOldestReady(t *testing.T) {
+	t.Parallel()
+	b := setupQueue(t, nil)
+	task := runtime.NewTask(runtime.TaskSpec{Name: "oldest.task"}, func(context.Context, runtime.NoArgs) error { return nil })
+	if err := b.reg.Register(task); err != nil {
+		t.Fatal(err)
+	}
+	if at, err := b.app.OldestReady(t.Context(), "default"); err != nil || !at.IsZero() {
+		t.Fatalf("OldestReady of an empty queue = %v, %v; want the zero time", at, err)
+	}
+	before := time.Now().Truncate(time.Millisecond)
+	if _, err := task.Enqueue(runtime.WithTenant(t.Context(), "globex"), b.app, runtime.NoArgs{}); err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now()
+	testenv.WaitFor(t, "the clock to move", func() bool { return time.Since(after) > 5*time.Millisecond })
+	for _, tenant := range []string{"acme", "globex", "initech"} {
+		if _, err := task.Enqueue(runtime.WithTenant(t.Context(), tenant), b.app, runtime.NoArgs{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at, err := b.app.OldestReady(t.Context(), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at.Before(before) || at.After(after) {
+		t.Errorf("OldestReady = %v, want the first enqueue, between %v and %v", at, before, after)
+	}
+}
