@@ -99,4 +99,3 @@ func (r *queueReads) read(ctx context.Context) ([]queueRead, error) {
 	}
 	return reads, errors.Join(errs...)
 }
-
