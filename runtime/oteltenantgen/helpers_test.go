@@ -122,7 +122,7 @@ func (b *bundle) collect(t testing.TB) metricdata.ResourceMetrics {
 func attrsOf(s sdktrace.ReadOnlySpan) map[string]string {
 	m := map[string]string{}
 	for _, kv := range s.Attributes() {
-		m[string(kv.Key)] = kv.Value.Emit()
+		m[string(kv.Key)] = kv.Value.String()
 	}
 	return m
 }

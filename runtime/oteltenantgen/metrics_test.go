@@ -26,7 +26,7 @@ func points(rm metricdata.ResourceMetrics) map[string]float64 {
 	key := func(name string, set attribute.Set) string {
 		var kv []string
 		for _, a := range set.ToSlice() {
-			kv = append(kv, string(a.Key)+"="+a.Value.Emit())
+			kv = append(kv, string(a.Key)+"="+a.Value.String())
 		}
 		slices.Sort(kv)
 		return name + "{" + strings.Join(kv, ",") + "}"

@@ -2,6 +2,7 @@ package oteltenantgen
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,21 +85,11 @@ func (l *tenantLabels) rank() {
 		if d := l.counts[b] - l.counts[a]; d != 0 {
 			return d
 		}
-		return cmpString(a, b)
+		return strings.Compare(a, b)
 	})
 	next := make(map[string]bool, l.top)
 	for _, id := range ids[:min(l.top, len(ids))] {
 		next[id] = true
 	}
 	l.named.Store(&next)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
