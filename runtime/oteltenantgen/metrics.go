@@ -65,14 +65,22 @@ type attrKey struct {
 	queue, task, tenant, outcome string
 }
 
-// attrCache keeps the attribute set of each attrKey, so that recording a
-// measurement allocates nothing once its set was seen. Its size is that
-// of the metrics' cardinality, which the tenant labels bound.
+// attrCache keeps the attributes of each attrKey, as the option slices
+// that instruments take, so that recording a measurement allocates
+// nothing of this package's once its attributes were seen. Its size is
+// the metrics' cardinality, which the tenant labels bound.
 type attrCache struct{ m sync.Map }
 
-func (c *attrCache) get(k attrKey, tenant bool) metric.MeasurementOption {
+// attrOpts are the options of one attribute set, for counters and for
+// histograms.
+type attrOpts struct {
+	add    []metric.AddOption
+	record []metric.RecordOption
+}
+
+func (c *attrCache) get(k attrKey, tenant bool) *attrOpts {
 	if v, ok := c.m.Load(k); ok {
-		return v.(metric.MeasurementOption)
+		return v.(*attrOpts)
 	}
 	kvs := make([]attribute.KeyValue, 0, 4)
 	kvs = append(kvs, queueKey.String(k.queue), taskKey.String(k.task))
@@ -83,13 +91,13 @@ func (c *attrCache) get(k attrKey, tenant bool) metric.MeasurementOption {
 		kvs = append(kvs, outcomeKey.String(k.outcome))
 	}
 	opt := metric.WithAttributeSet(attribute.NewSet(kvs...))
-	v, _ := c.m.LoadOrStore(k, opt)
-	return v.(metric.MeasurementOption)
+	v, _ := c.m.LoadOrStore(k, &attrOpts{add: []metric.AddOption{opt}, record: []metric.RecordOption{opt}})
+	return v.(*attrOpts)
 }
 
 // attrs returns the attributes of a task of queue, task and tenant, with
 // outcome ("" for none).
-func (t *Telemetry) attrs(queue, task, tenant, outcome string) metric.MeasurementOption {
+func (t *Telemetry) attrs(queue, task, tenant, outcome string) *attrOpts {
 	label := ""
 	if t.tenants != nil {
 		label = t.tenants.label(tenant)
@@ -114,7 +122,7 @@ func (t *Telemetry) countEnqueued(ctx context.Context, reqs []runtime.Request, i
 	}
 	for i, r := range reqs {
 		if ids[i] != "" && !failed[i] {
-			t.m.enqueued.Add(ctx, 1, t.attrs(t.queueOf(r), r.Name, r.Tenant, ""))
+			t.m.enqueued.Add(ctx, 1, t.attrs(t.queueOf(r), r.Name, r.Tenant, "").add...)
 		}
 	}
 }
@@ -124,7 +132,7 @@ func (t *Telemetry) countStarted(ctx context.Context, job *runtime.Job) {
 	if t.tenants != nil {
 		t.tenants.seen(job.Tenant)
 	}
-	t.m.started.Add(ctx, 1, t.attrs(job.Queue, job.Name, job.Tenant, ""))
+	t.m.started.Add(ctx, 1, t.attrs(job.Queue, job.Name, job.Tenant, "").add...)
 }
 
 // countSettled counts a settlement, and records the duration and start
@@ -137,22 +145,22 @@ func (t *Telemetry) countSettled(ctx context.Context, s runtime.Settlement) {
 	plain := t.attrs(s.Queue, task, tenant, "")
 	switch s.Outcome {
 	case runtime.OutcomeSucceeded:
-		t.m.succeeded.Add(ctx, 1, plain)
+		t.m.succeeded.Add(ctx, 1, plain.add...)
 	case runtime.OutcomeRetried:
-		t.m.retried.Add(ctx, 1, plain)
+		t.m.retried.Add(ctx, 1, plain.add...)
 		if s.Ran {
-			t.m.failed.Add(ctx, 1, t.attrs(s.Queue, task, tenant, string(s.Outcome)))
+			t.m.failed.Add(ctx, 1, t.attrs(s.Queue, task, tenant, string(s.Outcome)).add...)
 		}
 	case runtime.OutcomeDeadLettered:
-		t.m.dead.Add(ctx, 1, plain)
+		t.m.dead.Add(ctx, 1, plain.add...)
 		if s.Ran {
-			t.m.failed.Add(ctx, 1, t.attrs(s.Queue, task, tenant, string(s.Outcome)))
+			t.m.failed.Add(ctx, 1, t.attrs(s.Queue, task, tenant, string(s.Outcome)).add...)
 		}
 	case runtime.OutcomeRequeued:
-		t.m.requeued.Add(ctx, 1, plain)
+		t.m.requeued.Add(ctx, 1, plain.add...)
 	}
 	if s.Ran {
-		t.m.duration.Record(ctx, s.Duration.Seconds(), t.attrs(s.Queue, task, tenant, string(s.Outcome)))
-		t.m.latency.Record(ctx, s.StartLatency().Seconds(), plain)
+		t.m.duration.Record(ctx, s.Duration.Seconds(), t.attrs(s.Queue, task, tenant, string(s.Outcome)).record...)
+		t.m.latency.Record(ctx, s.StartLatency().Seconds(), plain.record...)
 	}
 }

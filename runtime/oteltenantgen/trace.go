@@ -34,6 +34,12 @@ const batchHeader = "tg-batch"
 
 var systemAttr = semconv.MessagingSystemKey.String("tenantgen")
 
+// The span kinds as options, made once: each costs an allocation.
+var (
+	producerKind = trace.WithSpanKind(trace.SpanKindProducer)
+	consumerKind = trace.WithSpanKind(trace.SpanKindConsumer)
+)
+
 // EnqueueMiddleware records a send span and the enqueued counts for every
 // batch, and carries the span's context in each request's headers. Add it
 // to runtime.Config.EnqueueMiddleware (Instrument does).
@@ -65,7 +71,7 @@ func (t *Telemetry) EnqueueMiddleware(next runtime.EnqueueFunc) runtime.EnqueueF
 				attrs = append(attrs, TenantKey.String(reqs[0].Tenant))
 			}
 		}
-		ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attrs...))
+		ctx, span := t.tracer.Start(ctx, name, producerKind, trace.WithAttributes(attrs...))
 		defer span.End()
 		reqs = t.inject(ctx, reqs)
 		ids, err := next(ctx, reqs)
@@ -122,7 +128,8 @@ func (t *Telemetry) Start(ctx context.Context, job *runtime.Job) context.Context
 // startProcess starts the process span of job under ctx, at start (zero:
 // now).
 func (t *Telemetry) startProcess(ctx context.Context, job *runtime.Job, start time.Time) (context.Context, trace.Span) {
-	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(jobAttrs(job)...)}
+	opts := make([]trace.SpanStartOption, 0, 4)
+	opts = append(opts, consumerKind, trace.WithAttributes(jobAttrs(job)...))
 	if !start.IsZero() {
 		opts = append(opts, trace.WithTimestamp(start))
 	}
