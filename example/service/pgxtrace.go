@@ -20,7 +20,7 @@ type queryTracer struct{ tracer trace.Tracer }
 // TraceQueryStart starts the span of a statement.
 func (q queryTracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
 	op, _, _ := strings.Cut(strings.TrimSpace(data.SQL), " ")
-	op = strings.ToLower(op)
+	op = strings.ToLower(strings.TrimRight(op, ";"))
 	ctx, _ = q.tracer.Start(ctx, op, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
 		semconv.DBSystemNamePostgreSQL,
 		semconv.DBOperationName(op),

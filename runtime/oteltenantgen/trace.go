@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
@@ -42,7 +41,9 @@ var (
 
 // EnqueueMiddleware records a send span and the enqueued counts for every
 // batch, and carries the span's context in each request's headers. Add it
-// to runtime.Config.EnqueueMiddleware (Instrument does).
+// last to runtime.Config.EnqueueMiddleware (Instrument does): the requests
+// without headers of their own share one header map, which no middleware
+// after it may change.
 func (t *Telemetry) EnqueueMiddleware(next runtime.EnqueueFunc) runtime.EnqueueFunc {
 	return func(ctx context.Context, reqs []runtime.Request) ([]runtime.TaskID, error) {
 		if len(reqs) == 0 {
@@ -98,6 +99,12 @@ func (t *Telemetry) queueOf(r runtime.Request) string {
 // inject returns reqs with the trace context of ctx in their headers: a
 // copy, since the caller owns reqs and their header maps.
 func (t *Telemetry) inject(ctx context.Context, reqs []runtime.Request) []runtime.Request {
+	if len(reqs) > t.parentMax && !trace.SpanContextFromContext(ctx).IsSampled() {
+		// The tasks of a batch start traces of their own, linked to the
+		// send span: a link to a span that was not recorded leads
+		// nowhere, and the headers would cost every task bytes and work.
+		return reqs
+	}
 	carrier := propagation.MapCarrier{}
 	t.prop.Inject(ctx, carrier)
 	if len(carrier) == 0 {
@@ -108,10 +115,16 @@ func (t *Telemetry) inject(ctx context.Context, reqs []runtime.Request) []runtim
 	}
 	out := make([]runtime.Request, len(reqs))
 	for i, r := range reqs {
-		h := make(map[string]string, len(r.Headers)+len(carrier))
-		maps.Copy(h, r.Headers)
-		maps.Copy(h, carrier)
-		r.Headers = h
+		if len(r.Headers) == 0 {
+			// One map for every request without headers of its own: the
+			// App only reads them, and this middleware is innermost.
+			r.Headers = carrier
+		} else {
+			h := make(map[string]string, len(r.Headers)+len(carrier))
+			maps.Copy(h, r.Headers)
+			maps.Copy(h, carrier)
+			r.Headers = h
+		}
 		out[i] = r
 	}
 	return out
@@ -121,18 +134,14 @@ func (t *Telemetry) inject(ctx context.Context, reqs []runtime.Request) []runtim
 // runtime.Observer.
 func (t *Telemetry) Start(ctx context.Context, job *runtime.Job) context.Context {
 	t.countStarted(ctx, job)
-	ctx, _ = t.startProcess(ctx, job, time.Time{})
+	ctx, _ = t.startProcess(ctx, job)
 	return ctx
 }
 
-// startProcess starts the process span of job under ctx, at start (zero:
-// now).
-func (t *Telemetry) startProcess(ctx context.Context, job *runtime.Job, start time.Time) (context.Context, trace.Span) {
-	opts := make([]trace.SpanStartOption, 0, 4)
-	opts = append(opts, consumerKind, trace.WithAttributes(jobAttrs(job)...))
-	if !start.IsZero() {
-		opts = append(opts, trace.WithTimestamp(start))
-	}
+// startProcess starts the process span of job under ctx.
+func (t *Telemetry) startProcess(ctx context.Context, job *runtime.Job) (context.Context, trace.Span) {
+	opts := make([]trace.SpanStartOption, 0, 3)
+	opts = append(opts, consumerKind)
 	if len(job.Headers) > 0 {
 		carrier := propagation.MapCarrier(job.Headers)
 		producer := t.prop.Extract(context.Background(), carrier)
@@ -148,16 +157,23 @@ func (t *Telemetry) startProcess(ctx context.Context, job *runtime.Job, start ti
 			}
 		}
 	}
-	return t.tracer.Start(ctx, "process "+job.Queue, opts...)
+	ctx, span := t.tracer.Start(ctx, "process "+job.Queue, opts...)
+	// Attributes only for a span that records: an unsampled attempt then
+	// costs no attribute at all. (Samplers see the name, kind and links.)
+	if span.IsRecording() {
+		span.SetAttributes(jobAttrs(job)...)
+	}
+	return ctx, span
 }
 
 // jobAttrs returns the span attributes of job.
 func jobAttrs(job *runtime.Job) []attribute.KeyValue {
-	attrs := []attribute.KeyValue{
+	attrs := make([]attribute.KeyValue, 0, 9) // with room for the outcome
+	attrs = append(attrs,
 		systemAttr, semconv.MessagingOperationTypeProcess, semconv.MessagingOperationName("process"),
 		semconv.MessagingDestinationName(job.Queue), semconv.MessagingMessageID(string(job.ID)),
 		TaskKey.String(job.Name), AttemptKey.Int(job.Attempt),
-	}
+	)
 	if job.Tenant != "" {
 		attrs = append(attrs, TenantKey.String(job.Tenant))
 	}
@@ -174,9 +190,11 @@ func (t *Telemetry) Settled(ctx context.Context, s runtime.Settlement) {
 	}
 	span := trace.SpanFromContext(ctx)
 	if !s.Ran {
-		_, span = t.startProcess(ctx, s.Job, time.Time{})
+		_, span = t.startProcess(ctx, s.Job)
 	}
-	span.SetAttributes(OutcomeKey.String(string(s.Outcome)))
+	if span.IsRecording() {
+		span.SetAttributes(OutcomeKey.String(string(s.Outcome)))
+	}
 	if s.Err != nil && s.Outcome != runtime.OutcomeRequeued {
 		recordError(span, s.Err)
 	}

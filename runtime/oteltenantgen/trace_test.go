@@ -3,15 +3,18 @@ package oteltenantgen_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tenantgen/tenantgen/runtime"
+	"github.com/tenantgen/tenantgen/runtime/oteltenantgen"
 )
 
 // TestTraceEnqueueToProcess checks the spans of a task enqueued alone
@@ -191,6 +194,34 @@ func TestTraceFailures(t *testing.T) {
 	for _, s := range spans {
 		if a := attrsOf(s); a["tenantgen.task"] == "tr.flaky" && len(s.Links()) != 1 {
 			t.Errorf("attempt %s of tr.flaky has %d links, want 1 to its send span", a["tenantgen.attempt"], len(s.Links()))
+		}
+	}
+}
+
+// TestInjectUnsampled checks that an unsampled send span is propagated to
+// a task sent alone (so that its worker honours the decision) and not to
+// the tasks of a batch, which start traces of their own.
+func TestInjectUnsampled(t *testing.T) {
+	t.Parallel()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+	tel := oteltenantgen.New(oteltenantgen.WithTracerProvider(tp))
+	var got []map[string]string
+	enqueue := tel.EnqueueMiddleware(func(_ context.Context, reqs []runtime.Request) ([]runtime.TaskID, error) {
+		got = nil
+		for _, r := range reqs {
+			got = append(got, r.Headers)
+		}
+		return make([]runtime.TaskID, len(reqs)), nil
+	})
+	req := runtime.Request{Name: "t", Tenant: "acme", Args: []byte("[]")}
+	enqueue(t.Context(), []runtime.Request{req})
+	if tp := got[0]["traceparent"]; !strings.HasSuffix(tp, "-00") {
+		t.Errorf("a task sent alone has traceparent %q, want an unsampled one", tp)
+	}
+	enqueue(t.Context(), []runtime.Request{req, req})
+	for i, h := range got {
+		if len(h) != 0 {
+			t.Errorf("task %d of an unsampled batch has headers %v, want none", i, h)
 		}
 	}
 }
