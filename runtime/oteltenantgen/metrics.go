@@ -60,6 +60,13 @@ func newInstruments(m metric.Meter) instruments {
 	}
 }
 
+// noExemplar is the ctx that counters record with. With the SDK's default
+// exemplar filter a measurement made with a sampled span's ctx is offered
+// to an exemplar reservoir, which costs a counter more than its addition:
+// exemplars of the duration and latency histograms (recorded with the
+// attempt's ctx) link metrics to traces, those of counters add little.
+var noExemplar = context.Background()
+
 // attrKey identifies one attribute set.
 type attrKey struct {
 	queue, task, tenant, outcome string
@@ -122,7 +129,7 @@ func (t *Telemetry) countEnqueued(ctx context.Context, reqs []runtime.Request, i
 	}
 	for i, r := range reqs {
 		if ids[i] != "" && !failed[i] {
-			t.m.enqueued.Add(ctx, 1, t.attrs(t.queueOf(r), r.Name, r.Tenant, "").add...)
+			t.m.enqueued.Add(noExemplar, 1, t.attrs(t.queueOf(r), r.Name, r.Tenant, "").add...)
 		}
 	}
 }
@@ -132,7 +139,7 @@ func (t *Telemetry) countStarted(ctx context.Context, job *runtime.Job) {
 	if t.tenants != nil {
 		t.tenants.seen(job.Tenant)
 	}
-	t.m.started.Add(ctx, 1, t.attrs(job.Queue, job.Name, job.Tenant, "").add...)
+	t.m.started.Add(noExemplar, 1, t.attrs(job.Queue, job.Name, job.Tenant, "").add...)
 }
 
 // countSettled counts a settlement, and records the duration and start
@@ -145,19 +152,19 @@ func (t *Telemetry) countSettled(ctx context.Context, s runtime.Settlement) {
 	plain := t.attrs(s.Queue, task, tenant, "")
 	switch s.Outcome {
 	case runtime.OutcomeSucceeded:
-		t.m.succeeded.Add(ctx, 1, plain.add...)
+		t.m.succeeded.Add(noExemplar, 1, plain.add...)
 	case runtime.OutcomeRetried:
-		t.m.retried.Add(ctx, 1, plain.add...)
+		t.m.retried.Add(noExemplar, 1, plain.add...)
 		if s.Ran {
-			t.m.failed.Add(ctx, 1, t.attrs(s.Queue, task, tenant, string(s.Outcome)).add...)
+			t.m.failed.Add(noExemplar, 1, t.attrs(s.Queue, task, tenant, string(s.Outcome)).add...)
 		}
 	case runtime.OutcomeDeadLettered:
-		t.m.dead.Add(ctx, 1, plain.add...)
+		t.m.dead.Add(noExemplar, 1, plain.add...)
 		if s.Ran {
-			t.m.failed.Add(ctx, 1, t.attrs(s.Queue, task, tenant, string(s.Outcome)).add...)
+			t.m.failed.Add(noExemplar, 1, t.attrs(s.Queue, task, tenant, string(s.Outcome)).add...)
 		}
 	case runtime.OutcomeRequeued:
-		t.m.requeued.Add(ctx, 1, plain.add...)
+		t.m.requeued.Add(noExemplar, 1, plain.add...)
 	}
 	if s.Ran {
 		t.m.duration.Record(ctx, s.Duration.Seconds(), t.attrs(s.Queue, task, tenant, string(s.Outcome)).record...)
