@@ -129,6 +129,9 @@ func (t *Telemetry) countEnqueued(ctx context.Context, reqs []runtime.Request, i
 	}
 	for i, r := range reqs {
 		if ids[i] != "" && !failed[i] {
+			if t.tenants != nil {
+				t.tenants.seen(r.Tenant) // a process that only enqueues ranks its tenants too
+			}
 			t.m.enqueued.Add(noExemplar, 1, t.attrs(t.queueOf(r), r.Name, r.Tenant, "").add...)
 		}
 	}

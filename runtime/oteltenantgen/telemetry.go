@@ -73,8 +73,8 @@ func MetricTenants(ids ...string) Option {
 }
 
 // MetricTopTenants makes the tenant a metric attribute for the n busiest
-// tenants of this process (by tasks started, over each window of
-// TopTenantsWindow) besides those of MetricTenants; every other tenant is
+// tenants of this process (by tasks enqueued and attempts started, over
+// each window of TopTenantsWindow) besides those of MetricTenants; every other tenant is
 // "other". Until a window ends, tenants join as they come while there is
 // room. The set changes at most once a window; each tenant that was ever
 // in it keeps its series in the SDK (bounded by its cardinality limit).

@@ -21,7 +21,7 @@ type tenantLabels struct {
 	named atomic.Pointer[map[string]bool] // the top tenants, read on every measurement
 
 	mu     sync.Mutex
-	counts map[string]int // tasks started per tenant in the current window
+	counts map[string]int // tasks enqueued and started per tenant in the current window
 	ends   time.Time      // of the current window
 }
 
@@ -47,8 +47,8 @@ func (l *tenantLabels) label(tenant string) string {
 	return otherTenant
 }
 
-// seen counts a task started for tenant, for the ranking of the top
-// tenants.
+// seen counts a task enqueued or started for tenant, for the ranking of
+// the top tenants.
 func (l *tenantLabels) seen(tenant string) {
 	if l.top <= 0 || tenant == "" || l.allow[tenant] {
 		return
