@@ -116,7 +116,9 @@ func TestObserverSettlements(t *testing.T) {
 			}
 		}
 	}
-	slices.SortFunc(got, func(x, y row) int { return cmp.Compare(x.Task+string(rune('0'+x.Attempt)), y.Task+string(rune('0'+y.Attempt))) })
+	slices.SortFunc(got, func(x, y row) int {
+		return cmp.Compare(x.Task+string(rune('0'+x.Attempt)), y.Task+string(rune('0'+y.Attempt)))
+	})
 	want := []row{
 		{"obs.flaky", runtime.OutcomeRetried, 1, true, true, "acme"},
 		{"obs.flaky", runtime.OutcomeSucceeded, 2, true, false, "acme"},
