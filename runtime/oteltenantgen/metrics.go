@@ -153,6 +153,12 @@ func (t *Telemetry) countSettled(ctx context.Context, s runtime.Settlement) {
 		task, tenant = s.Job.Name, s.Job.Tenant
 	}
 	plain := t.attrs(s.Queue, task, tenant, "")
+	// The histograms first: a reader that sees the outcome counted sees
+	// its duration too.
+	if s.Ran {
+		t.m.duration.Record(ctx, s.Duration.Seconds(), t.attrs(s.Queue, task, tenant, string(s.Outcome)).record...)
+		t.m.latency.Record(ctx, s.StartLatency().Seconds(), plain.record...)
+	}
 	switch s.Outcome {
 	case runtime.OutcomeSucceeded:
 		t.m.succeeded.Add(noExemplar, 1, plain.add...)
@@ -168,9 +174,5 @@ func (t *Telemetry) countSettled(ctx context.Context, s runtime.Settlement) {
 		}
 	case runtime.OutcomeRequeued:
 		t.m.requeued.Add(noExemplar, 1, plain.add...)
-	}
-	if s.Ran {
-		t.m.duration.Record(ctx, s.Duration.Seconds(), t.attrs(s.Queue, task, tenant, string(s.Outcome)).record...)
-		t.m.latency.Record(ctx, s.StartLatency().Seconds(), plain.record...)
 	}
 }
