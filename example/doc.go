@@ -4,7 +4,8 @@
 //   - billing holds the annotated tasks and the SQL migrations of the
 //     tenant and shared schemas; tenant_tasks.gen.go is generated from it;
 //   - service wires the application: settings from the environment, the
-//     App of a worker or a web server, provisioning, the HTTP handler;
+//     App of a worker or a web server, provisioning, the HTTP handler, and
+//     its telemetry (OpenTelemetry SDK, Prometheus /metrics, traced SQL);
 //   - cmd/worker runs the tasks, cmd/web enqueues them from HTTP requests,
 //     and cmd/demo drives both end to end (scripts/demo.sh runs it).
 //

@@ -98,6 +98,7 @@ func queueConfig(cfg Config) queue.Config {
 		TenantLimits:     tenantLimits,
 		Partitions:       cfg.QueuePartitions,
 		Logger:           cfg.Logger,
+		Observer:         engineObserver(cfg.Observer),
 	}
 }
 

@@ -178,7 +178,14 @@ type Config struct {
 	// EnqueueMiddleware).
 	EnqueueMiddleware []EnqueueMiddleware
 
+	// Observer watches every attempt and every settled task, for
+	// telemetry: package oteltenantgen provides one. Default none, which
+	// costs nothing.
+	Observer Observer
+
 	// Logger receives the App's structured logs. Default slog.Default().
+	// Wrap its handler in LogHandler to give the lines that tasks log
+	// through their ctx the task's ID, name, tenant and attempt.
 	Logger *slog.Logger
 
 	// SkipTenantCheck makes Enqueue and EnqueueMany enqueue tasks without

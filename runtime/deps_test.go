@@ -10,7 +10,9 @@ import (
 
 // TestDependencies keeps the runtime small: programs that run tasks import
 // it, so it must not pull in the generator or the libraries the generator is
-// built on.
+// built on, nor OpenTelemetry or Prometheus, which only the opt-in package
+// runtime/oteltenantgen imports (and that one the OpenTelemetry API only,
+// never the SDK).
 func TestDependencies(t *testing.T) {
 	t.Parallel()
 	goCmd, err := exec.LookPath("go")
@@ -39,10 +41,33 @@ func TestDependencies(t *testing.T) {
 		"github.com/tenantgen/tenantgen/internal/scan",
 		"github.com/tenantgen/tenantgen/internal/codegen",
 	}
+	checkDeps(t, "./runtime/...", deps, forbidden)
+	telemetry := []string{"go.opentelemetry.io", "github.com/prometheus"}
+	checkDeps(t, "./runtime ./runtime/tenanttest", listDeps(t, goCmd, root, "./runtime", "./runtime/tenanttest"), telemetry)
+	checkDeps(t, "./runtime/oteltenantgen", listDeps(t, goCmd, root, "./runtime/oteltenantgen"),
+		[]string{"go.opentelemetry.io/otel/sdk", "go.opentelemetry.io/otel/exporters", "github.com/prometheus"})
+}
+
+// listDeps returns what go list -deps lists for pkgs.
+func listDeps(t *testing.T, goCmd, root string, pkgs ...string) []string {
+	t.Helper()
+	cmd := exec.Command(goCmd, append([]string{"list", "-deps"}, pkgs...)...)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v\n%s", strings.Join(pkgs, " "), err, stderr(err))
+	}
+	return strings.Fields(string(out))
+}
+
+// checkDeps reports each of deps, the dependencies of pkgs, that is or is
+// under one of forbidden.
+func checkDeps(t *testing.T, pkgs string, deps, forbidden []string) {
+	t.Helper()
 	for _, dep := range deps {
 		for _, f := range forbidden {
 			if dep == f || strings.HasPrefix(dep, f+"/") {
-				t.Errorf("package runtime depends on %s; it must not depend on anything under %s", dep, f)
+				t.Errorf("%s depends on %s; it must not depend on anything under %s", pkgs, dep, f)
 			}
 		}
 	}

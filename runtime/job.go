@@ -20,9 +20,16 @@ type Job struct {
 	Args       []byte            // JSON-encoded arguments
 	Headers    map[string]string // headers given at enqueue
 	EnqueuedAt time.Time         // first enqueue
+	Due        time.Time         // when this attempt became due: the enqueue, or its delay, retry or requeue time
+	Retries    int               // retries allowed after a failed attempt, resolved at enqueue
 	Spec       TaskSpec          // the registered task's settings
 
 	def Definition
+
+	// observed is the ctx that Config.Observer's Start returned, kept
+	// from the attempt's start to its settlement, which the queue engine
+	// reports after Run has returned; nil without an Observer.
+	observed context.Context
 }
 
 // Handler runs jobs. The innermost handler of an App decodes a job's

@@ -49,8 +49,9 @@ func (a *App) Run(ctx context.Context) error {
 // runner runs the tasks that the queue engine's worker delivers: it looks
 // each up in the Registry and runs it through the handler chain.
 type runner struct {
-	reg     *Registry
-	handler Handler // Tenancy, then Config.Middleware, then runJob
+	reg      *Registry
+	handler  Handler  // Tenancy, then Config.Middleware, then runJob
+	observer Observer // Config.Observer; nil for none
 }
 
 // runner returns the runner of a's Registry and middleware.
@@ -61,7 +62,7 @@ func (a *App) runner() *runner {
 	}
 	// Tenancy goes first: middleware runs with the tenant resolved, its
 	// databases switched, and TaskTenant set.
-	return &runner{reg: a.cfg.Registry, handler: a.Tenancy(h)}
+	return &runner{reg: a.cfg.Registry, handler: a.Tenancy(h), observer: a.cfg.Observer}
 }
 
 // Prepare returns the *Job of the task of env, read from queue. A task
@@ -74,7 +75,8 @@ func (r *runner) Prepare(env *queue.Envelope, q string) (queue.Job, error) {
 	}
 	return &Job{
 		ID: TaskID(env.ID), Name: env.Name, Tenant: env.Tenant, Queue: q, Attempt: env.Attempt + 1,
-		Args: env.Args, Headers: env.Headers, EnqueuedAt: env.EnqueuedAt(), Spec: def.Spec(), def: def,
+		Args: env.Args, Headers: env.Headers, EnqueuedAt: env.EnqueuedAt(), Due: env.DueAt(), Retries: env.Retries,
+		Spec: def.Spec(), def: def,
 	}, nil
 }
 
@@ -87,6 +89,12 @@ func (r *runner) Run(ctx context.Context, j queue.Job) (err error) {
 			err = &PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
+	if r.observer != nil {
+		// Outside Tenancy, so that what the observer starts (a span)
+		// covers the tenant lookup too.
+		ctx = r.observer.Start(ctx, job)
+		job.observed = ctx
+	}
 	return r.handler.Handle(jobctx.With(ctx, job), job)
 }
 

@@ -72,6 +72,9 @@ type Task struct {
 // is empty, on its name, tenant and arguments. The error is that of
 // encoding env, or a *PayloadError.
 func (c *Client) Prepare(env *Envelope, due time.Time, unique time.Duration, key string) (Task, error) {
+	if !due.IsZero() {
+		env.Due = ceilMilli(due)
+	}
 	if c.signer != nil {
 		c.signer.sign(env)
 	}

@@ -32,6 +32,7 @@ type Config struct {
 	TenantLimits     map[string]Limits // by queue: the limits of tenant lanes without a record of their own
 	Partitions       map[string]int    // by queue, when more than 1
 	Logger           *slog.Logger
+	Observer         Observer // nil: settlements are not reported
 }
 
 // Client enqueues tasks and reads and repairs queues on one Redis. It is

@@ -15,6 +15,7 @@ const (
 	fTimeout
 	fDeadline
 	fEnqueued
+	fDue
 	fHeaders
 	fError
 	fKeyID
@@ -77,6 +78,9 @@ func decodeEnvelopeFast(s string) (*Envelope, bool) {
 		case "at":
 			bit = fEnqueued
 			e.Enqueued, ok = d.int64()
+		case "due":
+			bit = fDue
+			e.Due, ok = d.int64()
 		case "h":
 			bit = fHeaders
 			e.Headers, ok = d.headers()

@@ -16,7 +16,7 @@ func (e *Envelope) encodeFast() (string, bool) {
 		!plainJSON(e.KeyID) || !plainJSON(e.Sig) {
 		return "", false
 	}
-	size := 96 + len(e.ID) + len(e.Name) + len(e.Tenant) + len(e.Queue) + len(e.Args) + len(e.Error) + len(e.KeyID) + len(e.Sig) + 16
+	size := 96 + len(e.ID) + len(e.Name) + len(e.Tenant) + len(e.Queue) + len(e.Args) + len(e.Error) + len(e.KeyID) + len(e.Sig) + 32
 	for k, v := range e.Headers {
 		if !plainJSON(k) || !plainJSON(v) {
 			return "", false
@@ -54,6 +54,10 @@ func (e *Envelope) encodeFast() (string, bool) {
 	}
 	b.WriteString(`,"at":`)
 	writeInt(&b, e.Enqueued)
+	if e.Due != 0 {
+		b.WriteString(`,"due":`)
+		writeInt(&b, e.Due)
+	}
 	if len(e.Headers) > 0 {
 		b.WriteString(`,"h":{`)
 		for i, k := range slices.Sorted(maps.Keys(e.Headers)) { // json.Marshal sorts map keys

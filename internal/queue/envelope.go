@@ -30,6 +30,7 @@ type Envelope struct {
 	Timeout  int64             `json:"to,omitempty"`  // per-attempt timeout, ms
 	Deadline int64             `json:"dl,omitempty"`  // unix ms after which the task must not start; 0: none
 	Enqueued int64             `json:"at"`            // unix ms of the first enqueue
+	Due      int64             `json:"due,omitempty"` // unix ms it became due, when later than at: a delayed start, a retry, a requeue
 	Headers  map[string]string `json:"h,omitempty"`   // trace and metadata headers
 	Error    string            `json:"err,omitempty"` // last failure, on retries
 	KeyID    string            `json:"kid,omitempty"` // signing key, when Config.SigningKeys is set
@@ -85,6 +86,11 @@ func decodeEnvelope(s string) (*Envelope, error) {
 
 // EnqueuedAt returns the time of the task's first enqueue.
 func (e *Envelope) EnqueuedAt() time.Time { return unixMilli(e.Enqueued) }
+
+// DueAt returns when the task became due to run: its enqueue, or the later
+// time it was delayed to, retried at or requeued at. Telemetry measures a
+// task's start latency from it.
+func (e *Envelope) DueAt() time.Time { return unixMilli(max(e.Enqueued, e.Due)) }
 
 // unixMilli returns the time of ms Unix milliseconds; 0 is the zero time.
 func unixMilli(ms int64) time.Time {

@@ -14,7 +14,7 @@ import (
 
 var codecSeeds = []Envelope{
 	{Version: 1, ID: "ID1", Name: "app.task", Tenant: "acme", Queue: "default", Args: json.RawMessage(`[]`), Retries: 10, Enqueued: 1700000000000},
-	{Version: 1, ID: "ID2", Name: "app.public", Queue: "q", Args: json.RawMessage(`[1,"two",{"three":[3,null,true]}]`), Attempt: 2, Retries: 0, Timeout: 1500, Deadline: 1800000000000, Enqueued: 1},
+	{Version: 1, ID: "ID2", Name: "app.public", Queue: "q", Args: json.RawMessage(`[1,"two",{"three":[3,null,true]}]`), Attempt: 2, Retries: 0, Timeout: 1500, Deadline: 1800000000000, Enqueued: 1, Due: 1700000000500},
 	{Version: 1, ID: "ID3", Name: "t", Tenant: "x", Queue: "q", Args: json.RawMessage(`{"s":"with space, \"quotes\" and \\ \u00e9"}`), Retries: -1, Enqueued: -5, Headers: map[string]string{"b": "2", "a": "1", "traceparent": "00-abc-def-01"}, Error: "boom"},
 	{Version: 1, ID: "ID4", Name: "t", Queue: "q", Args: json.RawMessage(` [ 1 , 2 ] `), Enqueued: 1},
 	{Version: 1, ID: "ID5", Name: "t", Queue: "q", Args: json.RawMessage(`"<a&b>"`), Enqueued: 1},

@@ -91,6 +91,7 @@ func (w *Worker) fetch(ctx context.Context) {
 			}
 			if !started || ctx.Err() != nil {
 				w.settle(d, nil, "requeue", "")
+				w.observe(nil, d, nil, Settlement{Action: "requeue"})
 				w.done(d, started)
 				continue
 			}
@@ -98,6 +99,7 @@ func (w *Worker) fetch(ctx context.Context) {
 			case w.work <- d:
 			case <-ctx.Done():
 				w.settle(d, nil, "requeue", "")
+				w.observe(nil, d, nil, Settlement{Action: "requeue"})
 				w.done(d, true)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // SigningKey is a secret that signs and verifies envelopes, as
@@ -96,7 +97,7 @@ func (c *Client) requeueReset(env *Envelope) error {
 			return err
 		}
 	}
-	env.Attempt, env.Error, env.Deadline = 0, "", 0
+	env.Attempt, env.Error, env.Deadline, env.Due = 0, "", 0, time.Now().UnixMilli()
 	if c.signer != nil {
 		c.signer.sign(env)
 	}

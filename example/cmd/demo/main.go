@@ -134,6 +134,8 @@ type demo struct {
 	web    *procs.Proc
 	base   string // web's URL
 
+	metricsAddr string // where the worker serves /metrics
+
 	sent   map[string]int // tasks enqueued by send, by tenant; "" for public ones
 	checks []check
 }
@@ -170,8 +172,12 @@ func (d *demo) run(ctx context.Context) (ok bool, err error) {
 		}
 	}
 	env := []string{service.EnvNamespace + "=" + d.s.Namespace}
+	metricsEnv, err := d.metricsEnv()
+	if err != nil {
+		return false, err
+	}
 	step("starting a worker and the web server (logs in %s)", d.dir)
-	if d.worker, err = procs.Start("worker", d.workerBin, filepath.Join(d.dir, "worker.log"), env); err != nil {
+	if d.worker, err = procs.Start("worker", d.workerBin, filepath.Join(d.dir, "worker.log"), append(env, metricsEnv...)); err != nil {
 		return false, err
 	}
 	if d.web, d.base, err = procs.StartWeb(d.webBin, filepath.Join(d.dir, "web.log"), env); err != nil {
@@ -191,6 +197,7 @@ func (d *demo) run(ctx context.Context) (ok bool, err error) {
 	}
 	d.table(reports, shared)
 	d.verify(ctx, reports, shared)
+	d.printMetrics(ctx, reports)
 
 	step("stopping the worker and the web server (SIGTERM)")
 	err = d.web.Stop(15 * time.Second)

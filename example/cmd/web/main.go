@@ -46,7 +46,12 @@ func run(addr string, log *slog.Logger) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	app, err := service.OpenClient(ctx, s, log)
+	tel, err := service.NewTelemetry("web") // traces each request into its enqueues (docs/observability.md)
+	if err != nil {
+		return err
+	}
+	defer tel.Shutdown(context.Background())
+	app, err := service.OpenInstrumentedClient(ctx, s, log, tel)
 	if err != nil {
 		return err
 	}
@@ -56,7 +61,7 @@ func run(addr string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: service.Handler(app), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: tel.Handler(service.Handler(app)), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("listening on http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -8,6 +8,11 @@
 // TENANTGEN_CONCURRENCY, TENANTGEN_HEARTBEAT and TENANTGEN_WORKER_TTL (see
 // package service). The tenants must have been provisioned, by
 // example/cmd/demo or service.Setup.
+//
+// It is instrumented with OpenTelemetry (see docs/observability.md): with
+// TENANTGEN_METRICS_ADDR it serves /metrics for Prometheus there, with
+// TENANTGEN_TRACE_FILE it appends its spans to that file, and the lines
+// that tasks log carry their task, tenant and trace.
 package main
 
 import (
@@ -18,10 +23,12 @@ import (
 	"syscall"
 
 	"github.com/tenantgen/tenantgen/example/service"
+	"github.com/tenantgen/tenantgen/runtime/oteltenantgen"
 )
 
 func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log := slog.New(oteltenantgen.LogHandler(slog.NewTextHandler(os.Stderr, nil)))
+	slog.SetDefault(log) // what tasks log with slog.InfoContext(ctx, ...)
 	s, err := service.FromEnv()
 	if err != nil {
 		log.Error("invalid configuration", "err", err)
@@ -29,12 +36,25 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	app, err := service.OpenWorker(ctx, s, log)
+	tel, err := service.NewTelemetry("worker")
+	if err != nil {
+		log.Error("telemetry", "err", err)
+		os.Exit(1)
+	}
+	defer tel.Shutdown(context.Background())
+	app, err := service.OpenInstrumentedWorker(ctx, s, log, tel)
 	if err != nil {
 		log.Error("open", "err", err)
 		os.Exit(1)
 	}
 	defer app.Close()
+	if addr := os.Getenv(service.EnvMetricsAddr); addr != "" {
+		if addr, err = tel.ServeMetrics(app, addr); err != nil {
+			log.Error("serve metrics", "err", err)
+			os.Exit(1)
+		}
+		log.Info("serving metrics", "url", "http://"+addr+"/metrics")
+	}
 	log.Info("worker started", "namespace", s.Namespace, "concurrency", s.Concurrency, "pid", os.Getpid())
 	if err := app.Run(ctx); err != nil {
 		log.Error("worker stopped", "err", err)

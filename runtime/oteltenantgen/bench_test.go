@@ -1,0 +1,137 @@
+package oteltenantgen_test
+
+// BenchmarkTelemetry measures what tracing and metrics cost a worker:
+// each op is one task, enqueued in batches of 100 while a worker with 16
+// handlers works them, the timer covering both. "on" records every span
+// and metric with the SDK (always sampled, nothing exported: a span
+// processor-less TracerProvider and a ManualReader never collected);
+// "sampled" is the same with a ParentBased(TraceIDRatioBased(0.1))
+// sampler, as a production deployment would run it; "off" leaves
+// Config.Observer and EnqueueMiddleware unset. Workloads: noop, a task
+// that does nothing for one tenant; tenant, tasks for 50 tenants that each
+// make one PostgreSQL round trip. Besides tasks/s it reports cpu-us/task,
+// the CPU time of the benchmark's process (worker and enqueuer; not Redis,
+// not PostgreSQL) per task, which other load on the machine disturbs less.
+//
+//	go test -run '^$' -bench Telemetry -benchtime 20000x -count 5 ./runtime/oteltenantgen/
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/tenantgen/tenantgen/internal/testenv"
+	"github.com/tenantgen/tenantgen/runtime"
+	"github.com/tenantgen/tenantgen/runtime/oteltenantgen"
+)
+
+func BenchmarkTelemetry(b *testing.B) {
+	for _, workload := range []string{"noop", "tenant"} {
+		for _, mode := range []string{"off", "on", "sampled"} {
+			b.Run(fmt.Sprintf("workload=%s/telemetry=%s", workload, mode), func(b *testing.B) { benchTelemetry(b, workload, mode) })
+		}
+	}
+}
+
+func benchTelemetry(b *testing.B, workload, mode string) {
+	rdb := testenv.Redis(b)
+	prefix := "bench-" + strings.ToLower(rand.Text()[:10])
+	b.Cleanup(func() {
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+	})
+	reg := runtime.NewRegistry()
+	cfg := runtime.Config{
+		Redis: rdb, Prefix: prefix, Registry: reg, Concurrency: 16,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if mode != "off" {
+		sampler := sdktrace.AlwaysSample()
+		if mode == "sampled" {
+			sampler = sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1))
+		}
+		oteltenantgen.Instrument(&cfg,
+			oteltenantgen.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler))),
+			oteltenantgen.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))))
+	}
+	var ran atomic.Int64
+	done := make(chan struct{})
+	n := int64(b.N)
+	count := func() {
+		if ran.Add(1) == n {
+			close(done)
+		}
+	}
+	tenants := 1
+	var fn func(context.Context, runtime.NoArgs) error
+	switch workload {
+	case "noop":
+		fn = func(context.Context, runtime.NoArgs) error { count(); return nil }
+	case "tenant":
+		pool := testenv.Postgres(b)
+		tenants = 50
+		fn = func(ctx context.Context, _ runtime.NoArgs) error {
+			job, _ := runtime.JobFrom(ctx)
+			var s string
+			if err := pool.QueryRow(ctx, "select $1::text", job.Tenant).Scan(&s); err != nil {
+				return err
+			}
+			count()
+			return nil
+		}
+	}
+	task := runtime.NewTask(runtime.TaskSpec{Name: "bench.telemetry"}, fn)
+	if err := reg.Register(task); err != nil {
+		b.Fatal(err)
+	}
+	app, err := runtime.Open(b.Context(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer app.Close()
+	reqs := make([]runtime.Request, 100)
+	for i := range reqs {
+		req, err := task.NewRequest(runtime.WithTenant(b.Context(), fmt.Sprintf("t%d", i%tenants)), runtime.NoArgs{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		reqs[i] = req
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { app.Run(ctx) })
+	defer func() { cancel(); wg.Wait() }()
+	testenv.WaitFor(b, "worker to start", func() bool {
+		n, err := rdb.Exists(b.Context(), prefix+":{default}:s").Result()
+		return err == nil && n == 1
+	})
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for sent := 0; sent < b.N; sent += len(reqs) {
+		if _, err := app.EnqueueMany(b.Context(), reqs[:min(len(reqs), b.N-sent)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(5*time.Minute + time.Duration(b.N)*time.Millisecond):
+		b.Fatalf("only %d of %d tasks ran", ran.Load(), b.N)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/task")
+}
