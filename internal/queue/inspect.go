@@ -14,6 +14,12 @@ import (
 // Above it, retries are reported as unknown (-1).
 const splitLimit = 20000
 
+// headLimit bounds the lane heads that the Inspector reads for the oldest
+// ready task of a partition: reading a head costs Redis a copy of the task,
+// and at 10,000 lanes the heads cost more than the rest of the counts. Past
+// it, only the heads of the longest lanes are read (docs/queue.md).
+const headLimit = 1000
+
 // QueueInfo counts the tasks of a queue by state; runtime.QueueInfo
 // documents the fields.
 type QueueInfo struct {
@@ -29,18 +35,45 @@ type QueueInfo struct {
 // oldest task at a lane's head, and splits the delayed set into scheduled
 // tasks and retries when it holds at most splitLimit members.
 //
-// KEYS: ring. ARGV: base, split limit. It returns {ready, lanes, oldest
-// first enqueue ms (0: none), delayed, retries (-1: not split)}.
+// KEYS: ring. ARGV: base, split limit, head limit. It returns {ready,
+// lanes, oldest first enqueue ms (0: none), delayed, retries (-1: not
+// split)}.
 var queueScript = redis.NewScript(lanesLua + `
 local base = ARGV[1]
 local ready, oldest = 0, 0
 local lanes = readyLanes(base)
-for _, l in ipairs(lanes) do
-	local k = base .. 'l:' .. l
-	local n = redis.call('LLEN', k)
+local lens, buckets = {}, {}
+for i, l in ipairs(lanes) do
+	local n = redis.call('LLEN', base .. 'l:' .. l)
+	lens[i] = n
+	ready = ready + n
 	if n > 0 then
-		ready = ready + n
-		local at = headAt(redis.call('LINDEX', k, 0))
+		local b = math.floor(math.log(n) / math.log(2))
+		buckets[b] = (buckets[b] or 0) + 1
+	end
+end
+-- The heads to read: every lane's when there are few; else those of the
+-- longest lanes, where a backlog's oldest task waits, found with a
+-- histogram of the lengths by power of two (a sort would cost more).
+local heads = tonumber(ARGV[3])
+local from = 0
+if #lanes > heads then
+	local top, count = 0, 0
+	for b in pairs(buckets) do top = math.max(top, b) end
+	from = top
+	while from > 0 and count + (buckets[from] or 0) <= heads do
+		count = count + (buckets[from] or 0)
+		from = from - 1
+	end
+	from = from + 1
+	if count == 0 then from = top end
+end
+local read = 0
+for i, l in ipairs(lanes) do
+	local n = lens[i]
+	if n > 0 and (from == 0 or math.floor(math.log(n) / math.log(2)) >= from) and read < heads then
+		read = read + 1
+		local at = headAt(redis.call('LINDEX', base .. 'l:' .. l, 0))
 		if at > 0 and (oldest == 0 or at < oldest) then oldest = at end
 	end
 end
@@ -77,7 +110,7 @@ func (c *Client) QueueInfo(ctx context.Context, queue string) (QueueInfo, error)
 			dead:    pipe.ZCard(ctx, k.dead),
 			paused:  pipe.Exists(ctx, k.paused),
 			pausedT: pipe.SCard(ctx, k.pausedT),
-			counts:  queueScript.Eval(ctx, pipe, []string{k.ring}, k.base, splitLimit),
+			counts:  queueScript.Eval(ctx, pipe, []string{k.ring}, k.base, splitLimit, headLimit),
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !isNoGroup(err) {
