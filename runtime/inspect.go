@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -142,8 +143,8 @@ type TaskInfo struct {
 	Partition int
 	State     TaskState
 	Name      string
-	Tenant    string // "" for a public task
-	Args      []byte // the encoded arguments (JSON)
+	Tenant    string          // "" for a public task
+	Args      json.RawMessage // the encoded arguments, as JSON
 	Headers   map[string]string
 
 	Attempts   int           // failed attempts so far

@@ -74,7 +74,7 @@ func taskInfo(t queue.Task) TaskInfo {
 		Interrupts: t.Interrupts, Error: t.Error, Due: t.Due, Started: t.Started, Died: t.Died, Worker: t.Worker,
 	}
 	if e := t.Env; e != nil {
-		info.Name, info.Tenant, info.Args, info.Headers = e.Name, e.Tenant, []byte(e.Args), e.Headers
+		info.Name, info.Tenant, info.Args, info.Headers = e.Name, e.Tenant, e.Args, e.Headers
 		info.Attempts, info.Retries = e.Attempt, e.Retries
 		info.Timeout = time.Duration(e.Timeout) * time.Millisecond
 		if e.Deadline != 0 {
