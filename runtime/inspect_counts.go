@@ -62,22 +62,28 @@ func (in *Inspector) tenants(ctx context.Context, q TenantQuery) (TenantPage, er
 		return TenantPage{}, fmt.Errorf("tenantgen: inspect tenants: no order %q; use backlog, failures, dead, running or id", sortBy)
 	}
 	now := time.Now()
-	agg := map[string]*TenantInfo{}
+	var infos []TenantInfo
+	index := map[string]int{}
 	for _, name := range qs {
-		by, err := in.app.engine.Tenants(ctx, name, now)
+		list, err := in.app.engine.Tenants(ctx, name, now)
 		if err != nil {
 			return TenantPage{}, err
 		}
-		for id, t := range by {
-			if !strings.HasPrefix(id, q.Prefix) {
+		if infos == nil {
+			infos = make([]TenantInfo, 0, len(list))
+		}
+		for i := range list {
+			t := &list[i]
+			if !strings.HasPrefix(t.ID, q.Prefix) {
 				continue
 			}
-			ti := agg[id]
-			if ti == nil {
-				ti = &TenantInfo{ID: id}
-				agg[id] = ti
+			j, ok := index[t.ID]
+			if !ok {
+				j = len(infos)
+				index[t.ID] = j
+				infos = append(infos, TenantInfo{ID: t.ID})
 			}
-			addTenant(ti, name, t)
+			addTenant(&infos[j], name, t)
 		}
 	}
 	// Sort small records, not the TenantInfos: at 10,000 tenants moving
@@ -86,8 +92,9 @@ func (in *Inspector) tenants(ctx context.Context, q TenantQuery) (TenantPage, er
 		key int64
 		t   *TenantInfo
 	}
-	ranks := make([]rank, 0, len(agg))
-	for _, ti := range agg {
+	ranks := make([]rank, 0, len(infos))
+	for i := range infos {
+		ti := &infos[i]
 		var key int64
 		switch sortBy {
 		case ByFailures:

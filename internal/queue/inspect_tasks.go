@@ -150,12 +150,21 @@ func runningTask(r runningEntry) Task {
 }
 
 // laneScript returns the lanes with ready tasks of a partition, sorted, and
-// their lengths.
+// their lengths: every lane, or those of one tenant.
 //
-// KEYS: ring. ARGV: base. It returns {lane, length, lane, length, ...}.
-var laneScript = redis.NewScript(lanesLua + `
-local base = ARGV[1]
+// KEYS: ring. ARGV: base, tenant ("": every lane; "-": the public lane).
+// It returns {lane, length, lane, length, ...}.
+var laneScript = redis.NewScript(laneLua + lanesLua + `
+local base, tenant = ARGV[1], ARGV[2]
 local lanes = readyLanes(base)
+if tenant ~= '' then
+	local mine = {}
+	if tenant == '-' then tenant = '' end
+	for _, l in ipairs(lanes) do
+		if tenantOf(l) == tenant then mine[#mine + 1] = l end
+	end
+	lanes = mine
+end
 table.sort(lanes)
 local out = {}
 for _, l in ipairs(lanes) do
@@ -174,19 +183,13 @@ type lane struct {
 // lanes returns the lanes with ready tasks of a partition, sorted by
 // name, those of tenant only unless it is "" ("-": the public lane).
 func (c *Client) lanes(ctx context.Context, k keys, tenant string) ([]lane, error) {
-	vals, err := laneScript.Run(ctx, c.rdb, []string{k.ring}, k.base).Slice()
+	vals, err := laneScript.Run(ctx, c.rdb, []string{k.ring}, k.base, tenant).Slice()
 	if err != nil {
 		return nil, err
 	}
-	var out []lane
+	out := make([]lane, 0, len(vals)/2)
 	for i := 0; i+1 < len(vals); i += 2 {
 		name, _ := vals[i].(string)
-		if tenant != "" {
-			t, _, _ := strings.Cut(name, ":")
-			if t != tenant {
-				continue
-			}
-		}
 		out = append(out, lane{name: name, n: asInt(vals[i+1])})
 	}
 	return out, nil
