@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"time"
@@ -105,12 +107,16 @@ func tasksCmd(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 }
 
 func taskCmd(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-	queue := fs.String("queue", "default", "queue")
+	queue := fs.String("queue", "", "queue (default: look in every known queue)")
 	return func(ctx context.Context, e *env, args []string) error {
 		if len(args) != 1 {
 			return usagef("usage: tenantctl task [-queue Q] ID")
 		}
-		task, err := e.in.Task(ctx, *queue, runtime.TaskID(args[0]))
+		q, err := queueOf(ctx, e, *queue, runtime.TaskID(args[0]))
+		if err != nil {
+			return err
+		}
+		task, err := e.in.Task(ctx, q, runtime.TaskID(args[0]))
 		if err != nil {
 			return err
 		}
@@ -186,17 +192,21 @@ func each(ctx context.Context, e *env, args []string, verb string, act func(ctx 
 }
 
 func retryCmd(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-	queue := fs.String("queue", "default", "queue")
+	queue := fs.String("queue", "", "queue (default: look in every known queue)")
 	return func(ctx context.Context, e *env, args []string) error {
 		return each(ctx, e, args, "retry", func(ctx context.Context, id runtime.TaskID) (string, error) {
-			return "ready now", e.in.RetryNow(ctx, *queue, id)
+			q, err := queueOf(ctx, e, *queue, id)
+			if err != nil {
+				return "", err
+			}
+			return "ready now", e.in.RetryNow(ctx, q, id)
 		})
 	}
 }
 
 func requeueCmd(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-	queue := fs.String("queue", "default", "queue")
-	all := fs.Bool("all", false, "requeue every dead task of the queue (of -tenant, if set)")
+	queue := fs.String("queue", "", "queue (default: look in every known queue)")
+	all := fs.Bool("all", false, "requeue every dead task of the queue, default \"default\" (of -tenant, if set)")
 	tenant := fs.String("tenant", "", "with -all: only this tenant's dead tasks (-: public tasks)")
 	return func(ctx context.Context, e *env, args []string) error {
 		if !*all {
@@ -204,13 +214,17 @@ func requeueCmd(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 				return usagef("-tenant needs -all")
 			}
 			return each(ctx, e, args, "requeue", func(ctx context.Context, id runtime.TaskID) (string, error) {
-				return "requeued", e.in.Requeue(ctx, *queue, id)
+				q, err := queueOf(ctx, e, *queue, id)
+				if err != nil {
+					return "", err
+				}
+				return "requeued", e.in.Requeue(ctx, q, id)
 			})
 		}
 		if len(args) > 0 {
 			return usagef("requeue -all takes no IDs")
 		}
-		n, err := e.in.RequeueAll(ctx, *queue, *tenant, func(done, total int) {
+		n, err := e.in.RequeueAll(ctx, cmp.Or(*queue, "default"), *tenant, func(done, total int) {
 			fmt.Fprintf(e.stderr, "requeued %d of %d dead tasks\n", done, total)
 		})
 		if err != nil {
@@ -224,10 +238,14 @@ func requeueCmd(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 }
 
 func cancelCmd(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-	queue := fs.String("queue", "default", "queue")
+	queue := fs.String("queue", "", "queue (default: look in every known queue)")
 	return func(ctx context.Context, e *env, args []string) error {
 		return each(ctx, e, args, "cancel", func(ctx context.Context, id runtime.TaskID) (string, error) {
-			st, err := e.in.Cancel(ctx, *queue, id)
+			q, err := queueOf(ctx, e, *queue, id)
+			if err != nil {
+				return "", err
+			}
+			st, err := e.in.Cancel(ctx, q, id)
 			if st == runtime.StateRunning {
 				return "cancel requested (running)", err
 			}
@@ -237,10 +255,14 @@ func cancelCmd(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 }
 
 func deleteCmd(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-	queue := fs.String("queue", "default", "queue")
+	queue := fs.String("queue", "", "queue (default: look in every known queue)")
 	return func(ctx context.Context, e *env, args []string) error {
 		return each(ctx, e, args, "delete", func(ctx context.Context, id runtime.TaskID) (string, error) {
-			return "deleted", e.in.Delete(ctx, *queue, id)
+			q, err := queueOf(ctx, e, *queue, id)
+			if err != nil {
+				return "", err
+			}
+			return "deleted", e.in.Delete(ctx, q, id)
 		})
 	}
 }
@@ -352,4 +374,26 @@ func historyCmd(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 			}
 		})
 	}
+}
+
+// queueOf returns queue, or, when it is "", the first known queue that
+// holds task id: those of live workers and the default queue, by name.
+func queueOf(ctx context.Context, e *env, queue string, id runtime.TaskID) (string, error) {
+	if queue != "" {
+		return queue, nil
+	}
+	qs, err := e.in.Queues(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, q := range qs {
+		_, err := e.in.Task(ctx, q.Name, id)
+		switch {
+		case err == nil:
+			return q.Name, nil
+		case !errors.Is(err, runtime.ErrTaskNotFound):
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("%w: no task %q in any known queue; name its queue with -queue", runtime.ErrTaskNotFound, id)
 }

@@ -24,8 +24,9 @@
 // Flags, before or after the command: -redis URL (default
 // $TENANTGEN_REDIS_URL, else redis://127.0.0.1:6379/0), -prefix (default
 // $TENANTGEN_PREFIX, else tg), -partitions q=N,... (the deployment's
-// Config.QueuePartitions), -json (print JSON for scripts instead of
-// tables), -v (log every action).
+// Config.QueuePartitions), -queues q,... (queues to show and search besides
+// the default one and those of live workers), -json (print JSON for
+// scripts instead of tables), -v (log every action).
 //
 // Exit codes: 0 success, 1 an error, 2 a usage error, 3 a task not found,
 // 4 an action that does not apply to the task's state (such as deleting a
@@ -75,6 +76,7 @@ type options struct {
 	redis      string
 	prefix     string
 	partitions string
+	queues     string
 	json       bool
 	verbose    bool
 }
@@ -84,6 +86,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.redis, "redis", o.redis, "Redis URL (env TENANTGEN_REDIS_URL)")
 	fs.StringVar(&o.prefix, "prefix", o.prefix, "key prefix of the deployment, its Config.Prefix (env TENANTGEN_PREFIX)")
 	fs.StringVar(&o.partitions, "partitions", o.partitions, "the deployment's Config.QueuePartitions, as queue=N,... (env TENANTGEN_PARTITIONS)")
+	fs.StringVar(&o.queues, "queues", o.queues, "queues to show and search besides the default queue and those of live workers, as q,... (env TENANTGEN_QUEUES)")
 	fs.BoolVar(&o.json, "json", o.json, "print JSON instead of tables")
 	fs.BoolVar(&o.verbose, "v", o.verbose, "log every action to stderr")
 }
@@ -112,6 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		redis:      envOr("TENANTGEN_REDIS_URL", "redis://127.0.0.1:6379/0"),
 		prefix:     envOr("TENANTGEN_PREFIX", "tg"),
 		partitions: os.Getenv("TENANTGEN_PARTITIONS"),
+		queues:     os.Getenv("TENANTGEN_QUEUES"),
 	}
 	fs := flag.NewFlagSet("tenantctl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -152,9 +156,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if opts.verbose {
 		level = slog.LevelInfo
 	}
+	var queues map[string]int
+	for _, q := range strings.Split(opts.queues, ",") {
+		if q = strings.TrimSpace(q); q != "" {
+			if queues == nil {
+				queues = map[string]int{}
+			}
+			queues[q] = 1
+		}
+	}
 	app, err := runtime.Open(ctx, runtime.Config{
 		RedisURL:        opts.redis,
 		Prefix:          opts.prefix,
+		Queues:          queues,
 		QueuePartitions: parts,
 		Logger:          slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	})
