@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tenantgen/tenantgen/internal/testenv"
 	"github.com/tenantgen/tenantgen/runtime"
 )
@@ -57,9 +59,39 @@ func TestInspectorCancelAcrossApps(t *testing.T) {
 	if n := starts.Load(); n != 1 {
 		t.Errorf("the task started %d times, want once", n)
 	}
+	if err := in.Requeue(ctx, "default", id); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, "the requeued task to run again, not cancelled", func() bool { return starts.Load() == 2 })
+	if st, err := in.Cancel(ctx, "default", id); err != nil || st != runtime.StateRunning {
+		t.Fatalf("Cancel of the requeued task = %q, %v", st, err)
+	}
+	testenv.WaitFor(t, "the requeued task cancelled again", func() bool {
+		task, err := in.Task(ctx, "default", id)
+		return err == nil && task.State == runtime.StateDead
+	})
 	if st, err := in.Cancel(ctx, "default", id); !errors.Is(err, runtime.ErrTaskState) || st != runtime.StateDead {
 		t.Errorf("Cancel of a dead task = %q, %v; want dead and ErrTaskState", st, err)
 	}
+
+	// A request whose message the worker missed (its subscription was
+	// reconnecting) reaches the task with the next heartbeat.
+	missed := enqueueFor(t, b.app, wait, echoArgs{}, []string{"globex"})[0]
+	testenv.WaitFor(t, "the second task to run", func() bool {
+		task, err := in.Task(ctx, "default", missed)
+		return err == nil && task.State == runtime.StateRunning
+	})
+	if err := rdb.ZAdd(ctx, b.prefix+":{default}:cx", redis.Z{Score: float64(time.Now().Add(time.Minute).UnixMilli()), Member: string(missed)}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, "the task cancelled by a heartbeat", func() bool {
+		task, err := in.Task(ctx, "default", missed)
+		return err == nil && task.State == runtime.StateDead
+	})
+	testenv.WaitFor(t, "the cancel request forgotten once the task settled", func() bool {
+		n, err := rdb.ZCard(ctx, b.prefix+":{default}:cx").Result()
+		return err == nil && n == 0
+	})
 
 	ready := enqueueFor(t, b.app, idle, echoArgs{}, []string{"acme"})[0]
 	if st, err := in.Cancel(ctx, "idle", ready); err != nil || st != runtime.StateReady {

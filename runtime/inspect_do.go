@@ -51,6 +51,11 @@ func (in *Inspector) requeue(ctx context.Context, q string, id TaskID) error {
 	}
 	err := in.app.engine.RequeueDead(ctx, q, string(id))
 	in.log(ctx, "dead task requeued", queue.Task{ID: string(id), Queue: q, State: queue.StateDead}, err)
+	if err == nil {
+		// A task cancelled a moment ago may still have its request kept:
+		// it must not cancel the task again. Best effort: it expires.
+		in.app.engine.ForgetCancel(ctx, q, string(id))
+	}
 	return err
 }
 

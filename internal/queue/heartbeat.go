@@ -10,8 +10,9 @@ import (
 )
 
 // beat refreshes this worker's liveness key, whose value describes the
-// worker for the Inspector, and adds the attempts counted since the last
-// beat to the queues' history, in one pipelined round trip.
+// worker for the Inspector, adds the attempts counted since the last beat
+// to the queues' history, and looks up its running tasks in the cancel
+// requests, in one pipelined round trip.
 func (w *Worker) beat(ctx context.Context) error {
 	now := time.Now()
 	st := w.insp.status
@@ -23,10 +24,12 @@ func (w *Worker) beat(ctx context.Context) error {
 	pipe.ZAdd(ctx, wk, redis.Z{Score: float64(st.Beat), Member: w.id})
 	pipe.ZRemRangeByScore(ctx, wk, "-inf", "("+strconv.FormatInt(now.Add(-24*time.Hour).UnixMilli(), 10))
 	counts := w.flushTallies(ctx, pipe, now)
+	checks := w.cancelChecks(ctx, pipe)
 	if _, err := pipe.Exec(ctx); err != nil {
 		restore(counts)
 		return err
 	}
+	w.applyCancelChecks(checks, now)
 	return nil
 }
 

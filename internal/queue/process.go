@@ -52,7 +52,7 @@ func (w *Worker) process(taskCtx context.Context, d *delivery) {
 		timeout = w.cfg.DefaultTimeout
 	}
 	start := time.Now()
-	cancelled, err := w.call(taskCtx, job, timeout, env.ID)
+	cancelled, err := w.call(taskCtx, job, timeout, d.queue, env.ID)
 	elapsed := time.Since(start)
 	switch {
 	case err == nil:
@@ -68,6 +68,7 @@ func (w *Worker) process(taskCtx context.Context, d *delivery) {
 		w.count(d.queue, env.Tenant, true)
 		w.taskLog(d, env).Warn("task cancelled through the Inspector; moved to the dead letter set", "duration", elapsed, "err", err)
 		w.settle(d, env, "dead", msg)
+		w.cancelDone(d.queue, env.ID)
 	case taskCtx.Err() != nil:
 		// Shutdown cancelled the task: hand it back without spending a retry.
 		w.taskLog(d, env).Warn("task interrupted by shutdown; handed back to the queue", "duration", elapsed, "err", err)
@@ -84,12 +85,12 @@ func (w *Worker) taskLog(d *delivery, env *Envelope) *slog.Logger {
 	return w.log.With("task_id", env.ID, "task", env.Name, "tenant", env.Tenant, "queue", d.queue, "attempt", env.Attempt+1)
 }
 
-// call runs job, an attempt of task id, under taskCtx, bounded by timeout,
-// and reports whether the Inspector cancelled it (cancel.go).
-func (w *Worker) call(taskCtx context.Context, job Job, timeout time.Duration, id string) (cancelled bool, err error) {
+// call runs job, an attempt of task id of queue, under taskCtx, bounded by
+// timeout, and reports whether the Inspector cancelled it (cancel.go).
+func (w *Worker) call(taskCtx context.Context, job Job, timeout time.Duration, queue, id string) (cancelled bool, err error) {
 	ctx, cancel := context.WithTimeout(taskCtx, timeout)
 	defer cancel()
-	w.insp.cancels.track(id, cancel)
+	w.insp.cancels.track(queue, id, cancel)
 	err = w.runner.Run(ctx, job)
 	return w.insp.cancels.untrack(id), err
 }
