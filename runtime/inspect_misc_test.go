@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -204,7 +205,11 @@ func TestInspectorPartitions(t *testing.T) {
 // as retrying, with its attempt and error, and RetryNow runs it at once.
 func TestInspectorRetryNow(t *testing.T) {
 	t.Parallel()
-	b := setupQueue(t, func(c *runtime.Config) { c.Backoff = func(int) time.Duration { return time.Hour } })
+	var logs syncBuffer
+	b := setupQueue(t, func(c *runtime.Config) {
+		c.Backoff = func(int) time.Duration { return time.Hour }
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
 	var runs atomic.Int32
 	flaky := runtime.NewTask(runtime.TaskSpec{Name: "test.flaky"}, func(context.Context, echoArgs) error {
 		if runs.Add(1) == 1 {
@@ -234,6 +239,9 @@ func TestInspectorRetryNow(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.WaitFor(t, "the retry to run", func() bool { return runs.Load() == 2 })
+	if line := `msg="inspector: task made ready now" queue=default task_id=` + string(id); !strings.Contains(logs.String(), line) {
+		t.Errorf("logs do not record the action (%s):\n%s", line, logs.String())
+	}
 	if err := in.RetryNow(ctx, "default", id); !errors.Is(err, runtime.ErrTaskNotFound) {
 		t.Errorf("RetryNow of a finished task = %v, want ErrTaskNotFound", err)
 	}
