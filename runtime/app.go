@@ -176,7 +176,7 @@ func (a *App) EnqueueMany(ctx context.Context, reqs []Request) ([]TaskID, error)
 // and be ready.
 func (a *App) enqueueRedis(ctx context.Context, reqs []Request) ([]TaskID, error) {
 	batch := a.engine.Batch()
-	ids, bad := a.prepare(ctx, reqs, func(i int, t queue.Task) { batch.AddTask(ctx, i, &t) })
+	ids, bad := a.prepare(ctx, reqs, func(i int, t queue.Prepared) { batch.AddTask(ctx, i, &t) })
 	dups, err := execBatch(ctx, &batch, ids)
 	if err != nil {
 		return nil, err
@@ -193,7 +193,7 @@ func (a *App) enqueueRedis(ctx context.Context, reqs []Request) ([]TaskID, error
 // (trusting those that withListed put in ctx), signs and encodes it, and
 // hands the task to add with its request's index. It returns the IDs of
 // the requests, "" for those that failed, and their errors.
-func (a *App) prepare(ctx context.Context, reqs []Request, add func(i int, t queue.Task)) ([]TaskID, []IndexedError) {
+func (a *App) prepare(ctx context.Context, reqs []Request, add func(i int, t queue.Prepared)) ([]TaskID, []IndexedError) {
 	ids := make([]TaskID, len(reqs))
 	var bad []IndexedError
 	now := time.Now()

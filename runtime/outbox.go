@@ -175,9 +175,9 @@ func (a *App) relay(ctx context.Context) (*outbox.Relay, error) {
 		return nil, fmt.Errorf("tenantgen: relay the outbox of database %q (Config.Outbox.DB): %w", o.DB, err)
 	}
 	write := func(ctx context.Context, tasks []outbox.Task) (map[int]string, error) {
-		qs := make([]queue.Task, len(tasks))
+		qs := make([]queue.Prepared, len(tasks))
 		for i := range tasks {
-			qs[i] = queue.Task(tasks[i])
+			qs[i] = queue.Prepared(tasks[i])
 		}
 		return a.engine.Relay(ctx, qs, o.DedupWindow)
 	}

@@ -95,7 +95,7 @@ func (e *TxEnqueuer) write(ctx context.Context, reqs []Request) ([]TaskID, error
 		ctx = withListed(ctx, map[string]bool{t.ID: true})
 	}
 	var rows outbox.Rows
-	ids, bad := e.a.prepare(ctx, reqs, func(_ int, t queue.Task) { rows.Add((*outbox.Task)(&t)) })
+	ids, bad := e.a.prepare(ctx, reqs, func(_ int, t queue.Prepared) { rows.Add((*outbox.Task)(&t)) })
 	if rows.Len() > 0 {
 		if err := e.a.outbox.Insert(ctx, e.x, &rows); err != nil {
 			if errors.Is(err, outbox.ErrNoTable) {

@@ -54,11 +54,11 @@ func (c *Client) Batch() Batch {
 	return Batch{c: c, pipe: c.rdb.Pipeline()}
 }
 
-// Task is a task ready for its queue: its envelope signed (when the Client
+// Prepared is a task ready for its queue: its envelope signed (when the Client
 // has signing keys) and encoded, with what the scripts need to route and
 // lock it. Prepare makes one; Batch.AddTask adds it to a batch, and an
 // outbox may store it until a relay adds it with Relay.
-type Task struct {
+type Prepared struct {
 	ID, Name, Tenant, Queue string
 	Data                    string        // the encoded envelope
 	Due                     time.Time     // zero: ready now
@@ -67,11 +67,11 @@ type Task struct {
 }
 
 // Prepare signs env when the Client has signing keys and encodes it into a
-// Task. The task starts at due, or now if due is zero. A positive unique
+// Prepared. The task starts at due, or now if due is zero. A positive unique
 // window makes it a unique task, locked for the window on key or, if key
 // is empty, on its name, tenant and arguments. The error is that of
 // encoding env, or a *PayloadError.
-func (c *Client) Prepare(env *Envelope, due time.Time, unique time.Duration, key string) (Task, error) {
+func (c *Client) Prepare(env *Envelope, due time.Time, unique time.Duration, key string) (Prepared, error) {
 	if !due.IsZero() {
 		env.Due = ceilMilli(due)
 	}
@@ -80,12 +80,12 @@ func (c *Client) Prepare(env *Envelope, due time.Time, unique time.Duration, key
 	}
 	data, err := env.encode()
 	if err != nil {
-		return Task{}, err
+		return Prepared{}, err
 	}
 	if limit := c.cfg.MaxPayload; limit > 0 && len(data) > limit {
-		return Task{}, &PayloadError{Size: len(data), Limit: limit}
+		return Prepared{}, &PayloadError{Size: len(data), Limit: limit}
 	}
-	t := Task{ID: env.ID, Name: env.Name, Tenant: env.Tenant, Queue: env.Queue, Data: data, Due: due}
+	t := Prepared{ID: env.ID, Name: env.Name, Tenant: env.Tenant, Queue: env.Queue, Data: data, Due: due}
 	if unique > 0 {
 		t.Unique = unique
 		t.Lock = uniqueSuffix(env.Name, env.Tenant, env.Args)
@@ -109,7 +109,7 @@ func (b *Batch) Add(ctx context.Context, i int, env *Envelope, due time.Time, un
 
 // AddTask queues the command that adds t to its queue; i names it in the
 // duplicates that Exec returns.
-func (b *Batch) AddTask(ctx context.Context, i int, t *Task) {
+func (b *Batch) AddTask(ctx context.Context, i int, t *Prepared) {
 	part := partitionOf(t.Tenant, b.c.partitions(t.Queue))
 	r := b.last
 	if r == nil || r.queue != t.Queue || r.part != part {

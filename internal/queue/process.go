@@ -57,15 +57,25 @@ func (w *Worker) process(taskCtx context.Context, d *delivery) {
 		timeout = w.cfg.DefaultTimeout
 	}
 	start := time.Now()
-	err = w.call(taskCtx, job, timeout)
+	cancelled, err := w.call(taskCtx, job, timeout, d.queue, env.ID)
 	elapsed := time.Since(start)
 	action := "ack"
 	switch {
 	case err == nil:
 		w.ack(d)
+		w.count(d.queue, env.Tenant, false)
 		if w.log.Enabled(context.Background(), slog.LevelDebug) {
 			w.taskLog(d, env).Debug("task done", "duration", elapsed)
 		}
+	case cancelled:
+		// Cancelled through the Inspector: given up, not retried.
+		msg := ErrCancelled.Error() + ": " + err.Error()
+		env.Attempt++
+		w.count(d.queue, env.Tenant, true)
+		w.taskLog(d, env).Warn("task cancelled through the Inspector; moved to the dead letter set", "duration", elapsed, "err", err)
+		w.settle(d, env, "dead", msg)
+		w.cancelDone(d.queue, env.ID)
+		action = "dead"
 	case taskCtx.Err() != nil:
 		// Shutdown cancelled the task: hand it back without spending a retry.
 		w.taskLog(d, env).Warn("task interrupted by shutdown; handed back to the queue", "duration", elapsed, "err", err)
@@ -93,17 +103,21 @@ func (w *Worker) taskLog(d *delivery, env *Envelope) *slog.Logger {
 	return w.log.With("task_id", env.ID, "task", env.Name, "tenant", env.Tenant, "queue", d.queue, "attempt", env.Attempt+1)
 }
 
-// call runs job under taskCtx, bounded by timeout.
-func (w *Worker) call(taskCtx context.Context, job Job, timeout time.Duration) error {
+// call runs job, an attempt of task id of queue, under taskCtx, bounded by
+// timeout, and reports whether the Inspector cancelled it (cancel.go).
+func (w *Worker) call(taskCtx context.Context, job Job, timeout time.Duration, queue, id string) (cancelled bool, err error) {
 	ctx, cancel := context.WithTimeout(taskCtx, timeout)
 	defer cancel()
-	return w.runner.Run(ctx, job)
+	w.insp.cancels.track(queue, id, cancel)
+	err = w.runner.Run(ctx, job)
+	return w.insp.cancels.untrack(id), err
 }
 
 // fail settles a failed attempt: a retry after a backoff, or the dead letter
 // set when retries are exhausted or the error is permanent. It returns the
 // action taken, "retry" or "dead".
 func (w *Worker) fail(d *delivery, env *Envelope, err error, log *slog.Logger) string {
+	w.count(d.queue, env.Tenant, true)
 	env.Attempt++
 	env.Error = err.Error()
 	if IsPermanent(err) || env.Attempt > env.Retries {

@@ -62,7 +62,7 @@ const relayFields = 6
 // task that holds its lock, by index in tasks; the map is nil when there
 // are none. On an error, some tasks may have been added: relaying them
 // again within dedup is safe.
-func (c *Client) Relay(ctx context.Context, tasks []Task, dedup time.Duration) (map[int]string, error) {
+func (c *Client) Relay(ctx context.Context, tasks []Prepared, dedup time.Duration) (map[int]string, error) {
 	type group struct {
 		k    keys
 		args []any // base, window, then relayFields per task

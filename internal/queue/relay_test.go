@@ -18,7 +18,7 @@ func TestRelayIsIdempotent(t *testing.T) {
 	rdb := testenv.Redis(t)
 	c := NewClient(rdb, testConfig(t, rdb))
 	ctx := t.Context()
-	prepare := func(e *Envelope, due time.Time, unique time.Duration, key string) Task {
+	prepare := func(e *Envelope, due time.Time, unique time.Duration, key string) Prepared {
 		t.Helper()
 		task, err := c.Prepare(e, due, unique, key)
 		if err != nil {
@@ -34,7 +34,7 @@ func TestRelayIsIdempotent(t *testing.T) {
 	if _, err := b.Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	tasks := []Task{
+	tasks := []Prepared{
 		prepare(env("t.ready", "acme", "default", `{}`), time.Time{}, 0, ""),
 		prepare(env("t.ready", "", "default", `{}`), time.Time{}, 0, ""),
 		prepare(env("t.later", "globex", "default", `{}`), time.Now().Add(time.Hour), 0, ""),
