@@ -1,0 +1,223 @@
+package dashboard
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// fragmentHeader names the live region that live.js asks a page for; the
+// page then answers with that region's HTML only.
+const fragmentHeader = "X-Dashboard-Fragment"
+
+// templates are the parsed pages: each page's file parsed with the
+// layout, so that every page defines its own "content" and live regions.
+type templates struct {
+	pages map[string]*template.Template
+}
+
+// mustTemplates parses the embedded templates. They are part of the
+// binary, so an error is a bug in this package, caught by its tests.
+func mustTemplates() *templates {
+	names, err := fs.Glob(files, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html"))
+	t := &templates{pages: map[string]*template.Template{}}
+	for _, name := range names {
+		page := strings.TrimSuffix(path.Base(name), ".html")
+		if page == "layout" {
+			continue
+		}
+		t.pages[page] = template.Must(template.Must(base.Clone()).ParseFS(files, name))
+	}
+	return t
+}
+
+// view is what every page template gets: the page's own data in Data, and
+// what the layout needs.
+type view struct {
+	Page     string // the template's name, which is also the nav entry
+	Title    string
+	Data     any
+	Base     string // the base path, without its trailing slash
+	Self     string // this page's URL, for the forms to come back to
+	Token    string // the CSRF token of the forms
+	ReadOnly bool
+	Flash    string
+	FlashErr bool
+	Refresh  int // milliseconds
+}
+
+// pageFunc builds the view of a page.
+type pageFunc func(w http.ResponseWriter, r *http.Request) (*view, error)
+
+// errNotFound makes page answer 404 Not Found.
+var errNotFound = errors.New("not found")
+
+// page adapts fn to a handler: it fills the layout's fields, renders the
+// whole page, or only the live region named by the fragment header, and
+// answers errors with a page that says what failed.
+func (h *handler) page(fn pageFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := fn(w, r)
+		if err != nil {
+			status := http.StatusInternalServerError
+			if errors.Is(err, errNotFound) {
+				status = http.StatusNotFound
+			} else {
+				h.log.ErrorContext(r.Context(), "dashboard: page failed", "path", r.URL.Path, "err", err)
+			}
+			http.Error(w, err.Error(), status)
+			return
+		}
+		v.Base = h.base
+		v.Self = h.base + r.URL.RequestURI()
+		v.ReadOnly = h.opts.ReadOnly
+		v.Refresh = int(h.opts.Refresh / time.Millisecond)
+		if !h.opts.ReadOnly {
+			v.Token = h.csrf.token(w, r)
+		}
+		v.Flash, v.FlashErr = r.URL.Query().Get("done"), false
+		if msg := r.URL.Query().Get("failed"); msg != "" {
+			v.Flash, v.FlashErr = msg, true
+		}
+		t := h.tpl.pages[v.Page]
+		name := "layout.html"
+		if frag := r.Header.Get(fragmentHeader); frag != "" {
+			name = "live:" + frag
+			if t.Lookup(name) == nil {
+				http.Error(w, fmt.Sprintf("no live region %q on this page", frag), http.StatusNotFound)
+				return
+			}
+		}
+		var buf bytes.Buffer
+		if err := t.ExecuteTemplate(&buf, name, v); err != nil {
+			h.log.ErrorContext(r.Context(), "dashboard: render failed", "page", v.Page, "err", err)
+			http.Error(w, "tenantgen: dashboard: render "+v.Page+": "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(buf.Bytes())
+	}
+}
+
+// pair passes a template both the page's view and a row of it.
+type pair struct {
+	V *view
+	X any
+}
+
+// funcs are the template functions.
+var funcs = template.FuncMap{
+	"num":     num,
+	"ago":     ago,
+	"when":    when,
+	"dur":     dur,
+	"setq":    withQuery,
+	"add":     func(a, b int) int { return a + b },
+	"add64":   func(a, b int64) int64 { return a + b },
+	"list":    func(v ...any) []any { return v },
+	"pair":    func(v *view, x any) pair { return pair{v, x} },
+	"lower":   strings.ToLower,
+	"firstLine": func(s string) string {
+		line, _, _ := strings.Cut(s, "\n")
+		return line
+	},
+	"count": count,
+	"nonzero": func(t time.Time) bool { return !t.IsZero() },
+}
+
+// num formats a count with thousands separators, as 1,000,000; a negative
+// count, which the Inspector reports for one it could not take, is "—".
+func num(v any) string {
+	var n int64
+	switch v := v.(type) {
+	case int:
+		n = int64(v)
+	case int64:
+		n = v
+	default:
+		return fmt.Sprint(v)
+	}
+	if n < 0 {
+		return "—" // the Inspector's "too large to count"
+	}
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// ago says how long ago t was, as "3m ago"; the zero time is "never".
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := time.Since(t)
+	if d < 0 {
+		return "in " + dur(-d)
+	}
+	return dur(d) + " ago"
+}
+
+// dur formats d coarsely, as people read it: 850ms, 12s, 4m10s, 3h5m, 2d4h.
+func dur(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// when formats t in UTC to the second; the zero time is "—".
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// withQuery returns the URL u with the query parameters of kv set (pairs
+// of name and value; an empty value deletes the parameter), for paging
+// and filter links that keep the other parameters.
+func withQuery(u string, kv ...any) (string, error) {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "", err
+	}
+	q := p.Query()
+	q.Del("done")
+	q.Del("failed")
+	for i := 0; i+1 < len(kv); i += 2 {
+		k, v := fmt.Sprint(kv[i]), fmt.Sprint(kv[i+1])
+		if v == "" || v == "0" {
+			q.Del(k)
+		} else {
+			q.Set(k, v)
+		}
+	}
+	p.RawQuery = q.Encode()
+	return p.String(), nil
+}
