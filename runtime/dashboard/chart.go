@@ -14,7 +14,7 @@ import (
 // has a title and a description for screen readers.
 func chart(id, title string, mins []runtime.Bucket) template.HTML {
 	const (
-		w, h     = 600.0, 120.0
+		w, h     = 480.0, 120.0
 		top, bot = 8.0, 18.0
 	)
 	var peak, done, failed int64
