@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/tenantgen/tenantgen/internal/queue"
 )
 
 // ErrTaskNotFound is wrapped by the errors of the Inspector when no task of
 // the given ID is in the queue in a state the call looks at.
-var ErrTaskNotFound = errors.New("tenantgen: task not found")
+var ErrTaskNotFound = queue.ErrNotFound
 
 // ErrTaskState is wrapped by the errors of Inspector actions that do not
 // apply to the state the task is in, such as deleting a running task

@@ -152,7 +152,7 @@ func (c *Client) RequeueDead(ctx context.Context, queue, id string) error {
 		}
 	}
 	if !found {
-		return fmt.Errorf("tenantgen: no dead task %q in queue %q", id, queue)
+		return fmt.Errorf("%w: no dead task %q in queue %q", ErrNotFound, id, queue)
 	}
 	var rec deadRecord
 	if err := json.Unmarshal([]byte(s), &rec); err != nil {
@@ -174,7 +174,7 @@ func (c *Client) RequeueDead(ctx context.Context, queue, id string) error {
 	case err != nil:
 		return fmt.Errorf("tenantgen: requeue dead task %s: %w", id, err)
 	case n == 0:
-		return fmt.Errorf("tenantgen: no dead task %q in queue %q", id, queue)
+		return fmt.Errorf("%w: no dead task %q in queue %q", ErrNotFound, id, queue)
 	}
 	return nil
 }

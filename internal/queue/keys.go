@@ -110,3 +110,11 @@ const (
 	fieldLane       = "l" // the lane the task came from; absent in entries of the old layout
 	fieldCounted    = "c" // "1": the task counts against its lane's concurrency cap
 )
+
+// Keys of the Inspector's indexes and counters (docs/queue.md).
+
+// deadCount names the hash of each tenant's number of dead tasks.
+func (k keys) deadCount() string { return k.base + "dc" }
+
+// deadOf names the sorted set of a tenant's dead task IDs ("-": public).
+func (k keys) deadOf(tenant string) string { return k.base + "dt:" + tenant }

@@ -52,14 +52,22 @@ func (w *Worker) process(taskCtx context.Context, d *delivery) {
 		timeout = w.cfg.DefaultTimeout
 	}
 	start := time.Now()
-	err = w.call(taskCtx, job, timeout)
+	cancelled, err := w.call(taskCtx, job, timeout, env.ID)
 	elapsed := time.Since(start)
 	switch {
 	case err == nil:
 		w.ack(d)
+		w.count(d.queue, env.Tenant, false)
 		if w.log.Enabled(context.Background(), slog.LevelDebug) {
 			w.taskLog(d, env).Debug("task done", "duration", elapsed)
 		}
+	case cancelled:
+		// Cancelled through the Inspector: given up, not retried.
+		msg := ErrCancelled.Error() + ": " + err.Error()
+		env.Attempt++
+		w.count(d.queue, env.Tenant, true)
+		w.taskLog(d, env).Warn("task cancelled through the Inspector; moved to the dead letter set", "duration", elapsed, "err", err)
+		w.settle(d, env, "dead", msg)
 	case taskCtx.Err() != nil:
 		// Shutdown cancelled the task: hand it back without spending a retry.
 		w.taskLog(d, env).Warn("task interrupted by shutdown; handed back to the queue", "duration", elapsed, "err", err)
@@ -76,16 +84,21 @@ func (w *Worker) taskLog(d *delivery, env *Envelope) *slog.Logger {
 	return w.log.With("task_id", env.ID, "task", env.Name, "tenant", env.Tenant, "queue", d.queue, "attempt", env.Attempt+1)
 }
 
-// call runs job under taskCtx, bounded by timeout.
-func (w *Worker) call(taskCtx context.Context, job Job, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(taskCtx, timeout)
+// call runs job, an attempt of task id, under taskCtx, bounded by timeout,
+// and reports whether the Inspector cancelled it (cancel.go).
+func (w *Worker) call(taskCtx context.Context, job Job, timeout time.Duration, id string) (cancelled bool, err error) {
+	ctx, stop := w.insp.cancels.track(taskCtx, id)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	return w.runner.Run(ctx, job)
+	err = w.runner.Run(ctx, job)
+	return context.Cause(ctx) == ErrCancelled, err
 }
 
 // fail settles a failed attempt: a retry after a backoff, or the dead letter
 // set when retries are exhausted or the error is permanent.
 func (w *Worker) fail(d *delivery, env *Envelope, err error, log *slog.Logger) {
+	w.count(d.queue, env.Tenant, true)
 	env.Attempt++
 	env.Error = err.Error()
 	if IsPermanent(err) || env.Attempt > env.Retries {

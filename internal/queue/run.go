@@ -33,6 +33,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	var bgWG sync.WaitGroup
 	bgWG.Go(func() { w.heartbeats(bg) })
 	bgWG.Go(func() { w.reclaimer(bg) })
+	bgWG.Go(func() { w.cancelListener(bg) })
 	for _, p := range w.parts {
 		bgWG.Go(func() { w.forwarder(bg, p) })
 	}
@@ -66,6 +67,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if derr := rdb.Del(cleanup, workerKey(w.cfg.Prefix, w.id)).Err(); derr != nil {
 		w.log.Warn("remove worker liveness key", "err", derr)
 	}
+	w.rdb.ZRem(cleanup, workersKey(w.cfg.Prefix), w.id) // best effort: the Inspector skips workers without a liveness key
 	for _, p := range w.parts {
 		// Tasks still running, or whose acknowledgement failed, keep this
 		// worker's consumer: other workers reclaim them.

@@ -16,15 +16,17 @@ import "github.com/redis/go-redis/v9"
 // files record under id in the dead letter set (keys dead and records), then
 // trims the set to maxLen entries and, when maxAge is positive, removes the
 // entries dead for more than maxAge ms. now, maxLen and maxAge are
-// strings of integers, as ARGV holds them.
-const buryLua = `
+// strings of integers, as ARGV holds them. It keeps the per-tenant index
+// of the dead letter set (deadLua, inspect_lua.go) in step.
+const buryLua = deadLua + `
 local function bury(dead, records, id, record, now, maxLen, maxAge)
-	redis.call('ZADD', dead, now, id)
+	if redis.call('ZADD', dead, now, id) == 1 then deadIndex(dead, id, record, now) end
 	redis.call('HSET', records, id, record)
 	maxLen, maxAge = tonumber(maxLen), tonumber(maxAge)
 	if maxAge > 0 then
 		local old = redis.call('ZRANGEBYSCORE', dead, '-inf', tonumber(now) - maxAge, 'LIMIT', 0, 1000)
 		if #old > 0 then
+			deadUnindex(dead, records, old)
 			redis.call('ZREM', dead, unpack(old))
 			redis.call('HDEL', records, unpack(old))
 		end
@@ -32,6 +34,7 @@ local function bury(dead, records, id, record, now, maxLen, maxAge)
 	local extra = redis.call('ZCARD', dead) - maxLen
 	if extra > 0 then
 		local old = redis.call('ZRANGE', dead, 0, extra - 1)
+		deadUnindex(dead, records, old)
 		redis.call('ZREM', dead, unpack(old))
 		redis.call('HDEL', records, unpack(old))
 	end
@@ -223,11 +226,12 @@ return 1
 //
 // KEYS: dead. ARGV: base, task ID, route key, envelope. It returns 0 if the
 // task is no longer dead.
-var requeueDeadScript = redis.NewScript(laneLua + `
+var requeueDeadScript = redis.NewScript(deadLua + laneLua + `
 local base = ARGV[1]
 if redis.call('ZREM', KEYS[1], ARGV[2]) == 0 then
 	return 0
 end
+deadUnindex(KEYS[1], base .. 'dh', {ARGV[2]})
 redis.call('HDEL', base .. 'dh', ARGV[2])
 push(base, route(base, ARGV[3]), ARGV[4], false)
 return 1

@@ -107,6 +107,8 @@ type Worker struct {
 	own holding // entries pending under this worker
 
 	stopping atomic.Bool
+
+	insp inspectState // for the Inspector: counts, status, cancels (history.go)
 }
 
 // NewWorker returns a Worker of the queues of c's Config that runs tasks
@@ -149,6 +151,7 @@ func NewWorker(c *Client, r Runner) *Worker {
 			w.partsOf[q] = append(w.partsOf[q], p)
 		}
 	}
+	w.insp = newInspectState(w.queues, newWorkerStatus(w.queues, cfg.Concurrency))
 	for q := range cfg.QueueConcurrency {
 		w.queueUse[q] = new(atomic.Int64)
 	}

@@ -46,7 +46,7 @@ func newTiming(spec string, d time.Duration) (timing, error) {
 		if err != nil {
 			return nil, err
 		}
-		return s, nil
+		return cronTiming{s, spec}, nil
 	case d < time.Second:
 		return nil, fmt.Errorf("interval %v is shorter than one second; set a cron spec or an interval of at least 1s", d)
 	}
