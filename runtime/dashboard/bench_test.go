@@ -66,7 +66,7 @@ func BenchmarkPages(b *testing.B) {
 	h := dashboard.New(app, dashboard.Options{Logger: slog.New(slog.DiscardHandler)})
 	for _, page := range []struct{ name, path string }{
 		{"overview", "/"},
-		{"tenant", "/tenants/t05000"},
+		{"tenant", "/tenants/t05001"},
 		{"tenants", "/tenants?sort=backlog&page=3"},
 	} {
 		b.Run(page.name, func(b *testing.B) {

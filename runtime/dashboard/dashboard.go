@@ -63,6 +63,8 @@ type handler struct {
 	log  *slog.Logger
 	tpl  *templates
 	mux  *http.ServeMux
+
+	names names // the queue names, cached
 }
 
 // New returns the dashboard of app's queues, workers and scheduler, as an

@@ -219,22 +219,3 @@ func TestBasePath(t *testing.T) {
 		}
 	}
 }
-
-// TestLiveFragment: a page asked for one of its live regions answers with
-// that region only, and a region it does not have is 404.
-func TestLiveFragment(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, false, dashboard.Options{})
-	e.enqueue(t, "acme", 1)
-	c := client(t)
-	status, frag := get(t, c, e, "/dash/tenants/acme", "X-Dashboard-Fragment", "queues")
-	if status != http.StatusOK {
-		t.Fatalf("GET fragment: %d\n%s", status, frag)
-	}
-	if strings.Contains(frag, "<html") || !strings.Contains(frag, "<table>") || !strings.Contains(frag, queueName) {
-		t.Errorf("fragment is not the queues table alone:\n%s", frag)
-	}
-	if status, _ := get(t, c, e, "/dash/tenants/acme", "X-Dashboard-Fragment", "nope"); status != http.StatusNotFound {
-		t.Errorf("GET unknown fragment: %d, want 404", status)
-	}
-}

@@ -1,9 +1,14 @@
 package dashboard
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/tenantgen/tenantgen/runtime"
@@ -34,10 +39,29 @@ type queueChart struct {
 // failures and the most dead tasks.
 func (h *handler) overview(_ http.ResponseWriter, r *http.Request) (*view, error) {
 	ctx := r.Context()
+	// The queues' counts and every tenant's are read at once: each is a
+	// pass over every lane of every queue. The tenants are read once and
+	// sorted here three ways; three top-ten pages would cost three passes.
+	var (
+		all     runtime.TenantPage
+		allErr  error
+		reading sync.WaitGroup
+	)
+	reading.Go(func() {
+		all, allErr = h.insp.Tenants(ctx, runtime.TenantQuery{Sort: runtime.ByID, Limit: math.MaxInt32})
+	})
 	qs, err := h.insp.Queues(ctx)
-	if err != nil {
+	reading.Wait()
+	if err = cmp.Or(err, allErr); err != nil {
 		return nil, err
 	}
+	names := make([]string, 0, len(qs))
+	for _, q := range qs {
+		names = append(names, q.Name)
+	}
+	h.names.mu.Lock()
+	h.setNames(names)
+	h.names.mu.Unlock()
 	d := overviewData{Queues: qs}
 	since := time.Now().Add(-time.Hour)
 	for i, q := range qs {
@@ -52,14 +76,23 @@ func (h *handler) overview(_ http.ResponseWriter, r *http.Request) (*view, error
 		}
 		d.Charts = append(d.Charts, c)
 	}
-	for sort, dst := range map[runtime.TenantSort]*[]runtime.TenantInfo{
-		runtime.ByBacklog: &d.Backlog, runtime.ByFailures: &d.Failed, runtime.ByDead: &d.Dead,
-	} {
-		page, err := h.insp.Tenants(ctx, runtime.TenantQuery{Sort: sort, Limit: overviewTop})
-		if err != nil {
-			return nil, err
-		}
-		*dst = page.Tenants
-	}
+	d.Backlog = top(all.Tenants, runtime.TenantInfo.Backlog)
+	d.Failed = top(all.Tenants, func(t runtime.TenantInfo) int64 { return t.Failures })
+	d.Dead = top(all.Tenants, func(t runtime.TenantInfo) int64 { return t.Dead })
 	return &view{Page: "overview", Title: "Overview", Data: d}, nil
+}
+
+// top returns the overviewTop tenants with the largest key, largest first,
+// ties by ID; tenants whose key is zero are left out.
+func top(list []runtime.TenantInfo, key func(runtime.TenantInfo) int64) []runtime.TenantInfo {
+	var out []runtime.TenantInfo
+	for _, t := range list {
+		if key(t) > 0 {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b runtime.TenantInfo) int {
+		return cmp.Or(cmp.Compare(key(b), key(a)), strings.Compare(a.ID, b.ID))
+	})
+	return out[:min(len(out), overviewTop)]
 }

@@ -14,10 +14,6 @@ import (
 	"time"
 )
 
-// fragmentHeader names the live region that live.js asks a page for; the
-// page then answers with that region's HTML only.
-const fragmentHeader = "X-Dashboard-Fragment"
-
 // templates are the parsed pages: each page's file parsed with the
 // layout, so that every page defines its own "content" and live regions.
 type templates struct {
@@ -65,8 +61,7 @@ type pageFunc func(w http.ResponseWriter, r *http.Request) (*view, error)
 var errNotFound = errors.New("not found")
 
 // page adapts fn to a handler: it fills the layout's fields, renders the
-// whole page, or only the live region named by the fragment header, and
-// answers errors with a page that says what failed.
+// page, and answers errors with a page that says what failed.
 func (h *handler) page(fn pageFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		v, err := fn(w, r)
@@ -91,17 +86,8 @@ func (h *handler) page(fn pageFunc) http.HandlerFunc {
 		if msg := r.URL.Query().Get("failed"); msg != "" {
 			v.Flash, v.FlashErr = msg, true
 		}
-		t := h.tpl.pages[v.Page]
-		name := "layout.html"
-		if frag := r.Header.Get(fragmentHeader); frag != "" {
-			name = "live:" + frag
-			if t.Lookup(name) == nil {
-				http.Error(w, fmt.Sprintf("no live region %q on this page", frag), http.StatusNotFound)
-				return
-			}
-		}
 		var buf bytes.Buffer
-		if err := t.ExecuteTemplate(&buf, name, v); err != nil {
+		if err := h.tpl.pages[v.Page].ExecuteTemplate(&buf, "layout.html", v); err != nil {
 			h.log.ErrorContext(r.Context(), "dashboard: render failed", "page", v.Page, "err", err)
 			http.Error(w, "tenantgen: dashboard: render "+v.Page+": "+err.Error(), http.StatusInternalServerError)
 			return
@@ -120,21 +106,21 @@ type pair struct {
 
 // funcs are the template functions.
 var funcs = template.FuncMap{
-	"num":     num,
-	"ago":     ago,
-	"when":    when,
-	"dur":     dur,
-	"setq":    withQuery,
-	"add":     func(a, b int) int { return a + b },
-	"add64":   func(a, b int64) int64 { return a + b },
-	"list":    func(v ...any) []any { return v },
-	"pair":    func(v *view, x any) pair { return pair{v, x} },
-	"lower":   strings.ToLower,
+	"num":   num,
+	"ago":   ago,
+	"when":  when,
+	"dur":   dur,
+	"setq":  withQuery,
+	"add":   func(a, b int) int { return a + b },
+	"add64": func(a, b int64) int64 { return a + b },
+	"list":  func(v ...any) []any { return v },
+	"pair":  func(v *view, x any) pair { return pair{v, x} },
+	"lower": strings.ToLower,
 	"firstLine": func(s string) string {
 		line, _, _ := strings.Cut(s, "\n")
 		return line
 	},
-	"count": count,
+	"count":   count,
 	"nonzero": func(t time.Time) bool { return !t.IsZero() },
 }
 

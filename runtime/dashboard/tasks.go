@@ -26,15 +26,8 @@ type taskList struct {
 }
 
 // taskList reads the page of tasks the request asks for.
-func (h *handler) taskList(r *http.Request, tenant, queue string, state runtime.TaskState) (taskList, error) {
-	l := taskList{Queue: queue, State: state, Tenant: tenant, Task: r.URL.Query().Get("task"), States: runtime.States}
-	qs, err := h.insp.Queues(r.Context())
-	if err != nil {
-		return l, err
-	}
-	for _, q := range qs {
-		l.Queues = append(l.Queues, q.Name)
-	}
+func (h *handler) taskList(r *http.Request, queues []string, tenant, queue string, state runtime.TaskState) (taskList, error) {
+	l := taskList{Queue: queue, State: state, Tenant: tenant, Task: r.URL.Query().Get("task"), States: runtime.States, Queues: queues}
 	if l.Queue == "" {
 		return l, nil
 	}
@@ -58,17 +51,15 @@ func (h *handler) tasks(_ http.ResponseWriter, r *http.Request) (*view, error) {
 	if !validState(state) {
 		state = runtime.StateReady
 	}
-	queue := q.Get("queue")
-	if queue == "" {
-		qs, err := h.insp.Queues(r.Context())
-		if err != nil {
-			return nil, err
-		}
-		if len(qs) > 0 {
-			queue = qs[0].Name
-		}
+	qs, err := h.queueNames(r.Context())
+	if err != nil {
+		return nil, err
 	}
-	l, err := h.taskList(r, strings.TrimSpace(q.Get("tenant")), queue, state)
+	queue := q.Get("queue")
+	if queue == "" && len(qs) > 0 {
+		queue = qs[0]
+	}
+	l, err := h.taskList(r, qs, strings.TrimSpace(q.Get("tenant")), queue, state)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"sync"
 
 	"github.com/tenantgen/tenantgen/runtime"
 )
@@ -39,26 +41,32 @@ func (h *handler) tenant(_ http.ResponseWriter, r *http.Request) (*view, error) 
 		// they are in Redis, whatever the tenants table says.
 		h.log.WarnContext(ctx, "dashboard: look up tenant", "tenant", id, "err", err)
 	}
-	qs, err := h.insp.Queues(ctx)
+	qs, err := h.queueNames(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, q := range qs {
-		info, err := h.tenantIn(r, q.Name, id)
-		if err != nil {
-			return nil, err
-		}
-		tq := tenantQueue{Queue: q.Name, Info: info}
-		for _, p := range info.PausedIn {
-			tq.Paused = tq.Paused || p == q.Name
-		}
-		d.Paused = d.Paused || tq.Paused
-		d.Queues = append(d.Queues, tq)
+	// Each queue's read is a pass over its lanes: read them at once.
+	d.Queues = make([]tenantQueue, len(qs))
+	errs := make([]error, len(qs))
+	var reading sync.WaitGroup
+	for i, q := range qs {
+		reading.Go(func() {
+			var info runtime.TenantInfo
+			info, errs[i] = h.tenantIn(r, q, id)
+			d.Queues[i] = tenantQueue{Queue: q, Info: info, Paused: slices.Contains(info.PausedIn, q)}
+		})
+	}
+	reading.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, q := range d.Queues {
+		d.Paused = d.Paused || q.Paused
 	}
 	if d.Record == nil && len(d.Queues) > 0 && !anyTasks(d.Queues) {
 		return nil, fmt.Errorf("tenant %q: %w: no such tenant, and no task of it in any queue", id, errNotFound)
 	}
-	if d.Tasks, err = h.taskList(r, id, pickQueue(r, d.Queues), pickState(r, d.Queues)); err != nil {
+	if d.Tasks, err = h.taskList(r, qs, id, pickQueue(r, d.Queues), pickState(r, d.Queues)); err != nil {
 		return nil, err
 	}
 	return &view{Page: "tenant", Title: "Tenant " + id, Data: d}, nil

@@ -37,12 +37,9 @@ func (h *handler) tenants(_ http.ResponseWriter, r *http.Request) (*view, error)
 	if !slices.Contains(d.Sorts, d.Sort) {
 		d.Sort = runtime.ByBacklog
 	}
-	qs, err := h.insp.Queues(ctx)
-	if err != nil {
+	var err error
+	if d.Queues, err = h.queueNames(ctx); err != nil {
 		return nil, err
-	}
-	for _, qi := range qs {
-		d.Queues = append(d.Queues, qi.Name)
 	}
 	page, offset := h.pageOf(r)
 	res, err := h.insp.Tenants(ctx, runtime.TenantQuery{

@@ -1,39 +1,39 @@
 // live.js refreshes the dashboard's live regions without reloading the
-// page: every element with data-live is re-fetched as an HTML fragment
-// from the page's own URL (with the X-Dashboard-Fragment header naming the
-// region) and replaced in place. It waits while the tab is hidden, and
-// skips a region that holds the keyboard focus, so that a refresh never
-// steals the focus from a button the user is about to press.
+// page: every few seconds it fetches the page's own URL once, and swaps
+// the HTML of each element marked data-live for that of the element with
+// the same id in the fresh copy. It waits while the tab is hidden, and
+// leaves alone a region that holds the keyboard focus, so that a refresh
+// never takes the focus from a button the user is about to press.
 (function () {
 	"use strict";
-	var regions = document.querySelectorAll("[data-live]");
-	if (!regions.length || !window.fetch) return;
+	var regions = document.querySelectorAll("[data-live][id]");
+	if (!regions.length || !window.fetch || !window.DOMParser) return;
 	var every = Number(document.body.getAttribute("data-refresh-ms")) || 2000;
 	var note = document.getElementById("live-status");
 
-	function refresh(el) {
-		if (el.contains(document.activeElement)) return Promise.resolve();
+	function refresh() {
 		return fetch(window.location.href, {
-			headers: { "X-Dashboard-Fragment": el.id },
+			headers: { "X-Dashboard-Live": "1" },
 			credentials: "same-origin",
 		}).then(function (res) {
 			if (!res.ok) throw new Error("HTTP " + res.status);
 			return res.text();
 		}).then(function (html) {
-			if (el.contains(document.activeElement)) return;
-			if (el.innerHTML !== html) el.innerHTML = html;
+			var fresh = new DOMParser().parseFromString(html, "text/html");
+			regions.forEach(function (el) {
+				var next = fresh.getElementById(el.id);
+				if (!next || el.contains(document.activeElement)) return;
+				if (el.innerHTML !== next.innerHTML) el.innerHTML = next.innerHTML;
+			});
 		});
 	}
 
 	function tick() {
 		if (document.hidden) { setTimeout(tick, every); return; }
-		var all = [];
-		regions.forEach(function (el) { all.push(refresh(el)); });
-		Promise.all(all).then(function () {
+		refresh().then(function () {
 			if (note) note.textContent = "Updated " + new Date().toLocaleTimeString();
-			document.body.setAttribute("data-refreshed", String(Date.now()));
 		}, function (err) {
-			if (note) note.textContent = "Live updates paused: " + err.message;
+			if (note) note.textContent = "Live updates failed: " + err.message + "; retrying";
 		}).then(function () { setTimeout(tick, every); });
 	}
 	setTimeout(tick, every);

@@ -1,0 +1,46 @@
+package dashboard
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// namesTTL is how long the dashboard reuses the list of queue names. The
+// pages that only need the names (filters, a tenant's queues) would
+// otherwise pay for the Inspector's counts of every queue; queues come and
+// go with deployments, not between two clicks.
+const namesTTL = 10 * time.Second
+
+// names caches the names of the queues.
+type names struct {
+	mu    sync.Mutex
+	list  []string
+	until time.Time
+}
+
+// queueNames returns the names of the queues, from the cache if it is
+// fresh, else from the Inspector.
+func (h *handler) queueNames(ctx context.Context) ([]string, error) {
+	h.names.mu.Lock()
+	defer h.names.mu.Unlock()
+	if time.Now().Before(h.names.until) {
+		return h.names.list, nil
+	}
+	qs, err := h.insp.Queues(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]string, 0, len(qs))
+	for _, q := range qs {
+		list = append(list, q.Name)
+	}
+	h.setNames(list)
+	return list, nil
+}
+
+// setNames refreshes the cache with the names of a fresh read of the
+// queues. The caller holds h.names.mu, or knows nobody else can.
+func (h *handler) setNames(list []string) {
+	h.names.list, h.names.until = list, time.Now().Add(namesTTL)
+}
