@@ -131,9 +131,9 @@ func newEnv(t testing.TB, worker bool, opts dashboard.Options) *env {
 }
 
 // enqueue enqueues the task for tenant.
-func (e *env) enqueue(t testing.TB, tenant string, n int) runtime.TaskID {
+func (e *env) enqueue(t testing.TB, tenant string, n int, opts ...runtime.EnqueueOption) runtime.TaskID {
 	t.Helper()
-	id, err := e.task.Enqueue(runtime.WithTenant(context.Background(), tenant), e.app, writeArgs{N: n})
+	id, err := e.task.Enqueue(runtime.WithTenant(context.Background(), tenant), e.app, writeArgs{N: n}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
