@@ -16,7 +16,7 @@ import (
 // screenshots, when set, is the directory the browser tests write their
 // screenshots to: docs/img is made with
 //
-//	go test ./runtime/dashboard -run TestBrowser -screenshots ../../docs/img
+//	go test ./runtime/dashboard -run TestBrowserScreenshots -screenshots ../../docs/img
 var screenshots = flag.String("screenshots", "", "write screenshots of the dashboard's pages to this `directory`")
 
 // chromium returns the path of the headless browser to drive, or skips

@@ -29,13 +29,11 @@ func TestBrowserRequeueAndPause(t *testing.T) {
 		chromedp.Navigate(e.srv.URL+"/dash/"),
 		chromedp.WaitVisible(deadLink),
 	)
-	shot(t, ctx, "overview")
 	requeue := chromedp.CSS(`button[aria-label="Requeue task ` + id + `"]`)
 	run(t, ctx, "open the tenant's page",
 		chromedp.Click(deadLink),
 		chromedp.WaitVisible(requeue),
 	)
-	shot(t, ctx, "tenant")
 	run(t, ctx, "requeue the dead task",
 		chromedp.Click(requeue),
 		chromedp.WaitVisible(`//p[@role="status"][contains(., "is back in queue")]`),

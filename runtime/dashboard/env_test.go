@@ -32,12 +32,13 @@ type writeArgs struct {
 // schema of its own with a table "done", and a task that writes a row to
 // it, or fails for good while broken is set.
 type env struct {
-	app    *runtime.App
-	prefix string
-	broken atomic.Bool
-	task   *runtime.Task[writeArgs]
-	srv    *httptest.Server // the dashboard, at /dash/
-	stop   func()           // stops the worker
+	app     *runtime.App
+	prefix  string
+	broken  atomic.Bool
+	task    *runtime.Task[writeArgs]
+	srv     *httptest.Server // the dashboard, at /dash/
+	stop    func()           // stops the worker
+	tenants []string         // the tenants created
 }
 
 // queueName is the queue of the test's task.
@@ -54,6 +55,9 @@ func newEnv(t testing.TB, worker bool, opts dashboard.Options) *env {
 	reg := runtime.NewRegistry()
 	e.task = runtime.NewTask(runtime.TaskSpec{Name: "dash.Write", Queue: queueName, Retries: runtime.NoRetries},
 		func(ctx context.Context, a writeArgs) error {
+			if a.N < 0 {
+				panic(fmt.Sprintf("negative amount %d", a.N))
+			}
 			if e.broken.Load() {
 				return runtime.Permanent(errors.New("the ledger is broken"))
 			}
@@ -91,7 +95,7 @@ func newEnv(t testing.TB, worker bool, opts dashboard.Options) *env {
 	pool, _ := app.Pool("default")
 	t.Cleanup(func() {
 		app.Close()
-		for _, s := range []string{"shared", "acme", "globex"} {
+		for _, s := range append(e.tenants, "shared") {
 			pool.Exec(ctx, "drop schema if exists "+pgx.Identifier{e.prefix + "_" + s}.Sanitize()+" cascade")
 		}
 		iter := rdb.Scan(ctx, 0, e.prefix+":*", 1000).Iterator()
@@ -105,11 +109,8 @@ func newEnv(t testing.TB, worker bool, opts dashboard.Options) *env {
 	if err := app.CreateTenantsTable(ctx); err != nil {
 		t.Fatal(err)
 	}
-	migrations := fstest.MapFS{"001_done.sql": {Data: []byte("create table done (n int not null)")}}
 	for _, id := range []string{"acme", "globex"} {
-		if err := app.CreateTenant(ctx, runtime.Tenant{ID: id, Name: strings.ToUpper(id[:1]) + id[1:] + " Inc.", Schema: e.prefix + "_" + id}, migrations); err != nil {
-			t.Fatal(err)
-		}
+		e.addTenant(t, id)
 	}
 	if worker {
 		wctx, cancel := context.WithCancel(ctx)
@@ -128,6 +129,22 @@ func newEnv(t testing.TB, worker bool, opts dashboard.Options) *env {
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+// migrations are the migrations of every tenant's schema.
+var migrations = fstest.MapFS{"001_done.sql": {Data: []byte("create table done (n int not null)")}}
+
+// addTenant creates tenant id, in a schema of its own.
+func (e *env) addTenant(t testing.TB, id string) {
+	t.Helper()
+	e.tenants = append(e.tenants, id)
+	err := e.app.CreateTenant(context.Background(), runtime.Tenant{
+		ID: id, Name: strings.ToUpper(id[:1]) + id[1:] + " Inc.", Schema: e.prefix + "_" + id,
+		Attrs: map[string]string{"plan": "team"},
+	}, migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // enqueue enqueues the task for tenant.

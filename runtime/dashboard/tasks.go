@@ -70,6 +70,7 @@ func (h *handler) tasks(_ http.ResponseWriter, r *http.Request) (*view, error) {
 type taskData struct {
 	Task    runtime.TaskInfo
 	Args    string // indented JSON
+	Error   string // the last error, without a panic's stack
 	Headers []string
 }
 
@@ -83,7 +84,14 @@ func (h *handler) task(_ http.ResponseWriter, r *http.Request) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := taskData{Task: t, Args: indentJSON(t.Args)}
+	d := taskData{Task: t, Args: indentJSON(t.Args), Error: t.Error}
+	if t.Stack != "" {
+		// A panic's error ends with its stack, which has a section of
+		// its own.
+		if before, _, ok := strings.Cut(t.Error, t.Stack); ok {
+			d.Error = strings.TrimSpace(before)
+		}
+	}
 	for k, v := range t.Headers {
 		d.Headers = append(d.Headers, k+": "+v)
 	}
