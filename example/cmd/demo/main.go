@@ -195,6 +195,7 @@ func (d *demo) run(ctx context.Context) (ok bool, err error) {
 	}
 	d.table(reports, shared)
 	d.verify(ctx, reports, shared)
+	d.checkDashboard(ctx)
 
 	step("stopping the worker and the web server (SIGTERM)")
 	err = d.web.Stop(15 * time.Second)
