@@ -64,6 +64,9 @@ func (in *Inspector) scheduler(ctx context.Context) (SchedulerInfo, error) {
 		}
 	}
 	now := time.Now()
+	if clock := in.app.cfg.Schedule.Now; clock != nil {
+		now = clock()
+	}
 	seen := map[string]bool{}
 	if in.app.cfg.scheduled() {
 		s, err := NewScheduler(in.app, in.app.cfg.Schedule)
