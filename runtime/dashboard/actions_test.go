@@ -113,3 +113,34 @@ func TestRequeueAllOfATenant(t *testing.T) {
 		t.Errorf("dead tasks left: %d, want globex's 1", got)
 	}
 }
+
+// TestQueuePause: the overview's Pause and Resume buttons of a queue
+// pause and resume the whole queue.
+func TestQueuePause(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, false, dashboard.Options{})
+	c := client(t)
+	_, page := get(t, c, e, "/dash/")
+	if !strings.Contains(page, `aria-label="Pause queue `+queueName+`"`) {
+		t.Fatalf("the overview has no Pause button for queue %s:\n%s", queueName, page)
+	}
+	tok := token(t, page)
+	pausedQueues := func() []string {
+		st, err := e.app.Paused(context.Background(), queueName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Queues
+	}
+	post(t, c, e, "pause", url.Values{"queue": {queueName}, "csrf": {tok}, "back": {"/dash/"}})
+	if got := pausedQueues(); len(got) != 1 || got[0] != queueName {
+		t.Errorf("paused queues after Pause: %q, want [%s]", got, queueName)
+	}
+	if _, page := get(t, c, e, "/dash/"); !strings.Contains(page, `aria-label="Resume queue `+queueName+`"`) {
+		t.Errorf("the overview of a paused queue has no Resume button")
+	}
+	post(t, c, e, "resume", url.Values{"queue": {queueName}, "csrf": {tok}, "back": {"/dash/"}})
+	if got := pausedQueues(); len(got) != 0 {
+		t.Errorf("paused queues after Resume: %q, want none", got)
+	}
+}
