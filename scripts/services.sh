@@ -682,10 +682,10 @@ Install Go (Debian/Ubuntu: sudo apt-get install golang-go) or put it on PATH."
 # tenantgen_chromium: find a headless browser for the dashboard's browser
 # tests (runtime/dashboard) and export TENANTGEN_CHROMIUM with its path:
 # $TENANTGEN_CHROMIUM if it names a program, else chromium on PATH or in
-# /usr/bin, else Debian's chromium package installed with apt-get. If none
-# can be had it says why and returns 0 with TENANTGEN_CHROMIUM unset: the
-# browser tests then skip, saying so. TENANTGEN_NO_INSTALL=1 forbids the
-# install, as for the servers.
+# /usr/bin, else Debian's chromium package (and fonts-liberation) installed
+# with apt-get. If none can be had it says why and returns 0 with
+# TENANTGEN_CHROMIUM unset: the browser tests then skip, saying so.
+# TENANTGEN_NO_INSTALL=1 forbids the install, as for the servers.
 tenantgen_chromium() {
 	local c
 	for c in "${TENANTGEN_CHROMIUM:-}" "$(command -v chromium 2>/dev/null || true)" /usr/bin/chromium; do
@@ -695,7 +695,9 @@ tenantgen_chromium() {
 			return 0
 		fi
 	done
-	if _tg_apt_install chromium && [[ -x /usr/bin/chromium ]]; then
+	# fonts-liberation is only recommended, and without a font the pages'
+	# text has no glyphs to lay out.
+	if _tg_apt_install chromium fonts-liberation && [[ -x /usr/bin/chromium ]]; then
 		export TENANTGEN_CHROMIUM=/usr/bin/chromium
 		_tg_log "chromium: installed $TENANTGEN_CHROMIUM"
 		return 0
