@@ -62,6 +62,9 @@
 #   TENANTGEN_SKIP_PGBOUNCER=1
 #       start no PgBouncer: the PgBouncer tests are skipped, saying so. For a
 #       machine that cannot install it; CI must not set it.
+#   TENANTGEN_CHROMIUM
+#       the Chromium (or Chrome) binary of the dashboard's browser tests;
+#       tenantgen_chromium finds or installs one and exports it.
 set -euo pipefail
 
 # _tg_root is the repository root: the parent of this file's directory.
