@@ -13,8 +13,10 @@ import (
 // browser against real Redis and PostgreSQL with a worker running: it
 // opens the overview, follows the tenant with a dead task to its page,
 // requeues the task there and sees it write its row in that tenant's
-// schema; then pauses the tenant, sees a task enqueued for it wait while
-// another tenant's runs, resumes it, and sees it run.
+// schema; then pauses the tenant, sees a task enqueued for it wait (the
+// page counts it live) while another tenant's runs, resumes it from the
+// keyboard, and sees it run. It starts with the search box, which goes
+// straight to the tenant it names.
 func TestBrowserRequeueAndPause(t *testing.T) {
 	ctx := browser(t)
 	e := newEnv(t, true, dashboard.Options{})
@@ -25,6 +27,11 @@ func TestBrowserRequeueAndPause(t *testing.T) {
 	e.broken.Store(false)
 
 	deadLink := `//table[caption[contains(., "Most dead tasks")]]//a[text()="acme"]`
+	run(t, ctx, "search for a tenant by its ID",
+		chromedp.Navigate(e.srv.URL+"/dash/workers"),
+		chromedp.SendKeys(chromedp.CSS("#tenant-search"), "globex\r"),
+		chromedp.WaitVisible(`//h1[text()="Tenant globex"]`),
+	)
 	run(t, ctx, "open the overview and follow the tenant with a dead task",
 		chromedp.Navigate(e.srv.URL+"/dash/"),
 		chromedp.WaitVisible(deadLink),
@@ -57,8 +64,9 @@ func TestBrowserRequeueAndPause(t *testing.T) {
 	if e.written(t, "acme", 2) {
 		t.Fatal("acme's task ran while acme was paused")
 	}
-	run(t, ctx, "resume the tenant",
-		chromedp.Click(chromedp.CSS(`button[aria-label="Resume tenant acme in every queue"]`)),
+	run(t, ctx, "resume the tenant from the keyboard",
+		chromedp.Focus(chromedp.CSS(`button[aria-label="Resume tenant acme in every queue"]`)),
+		chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(`//p[@role="status"][contains(., "resumed")]`),
 	)
 	testenv.WaitFor(t, "acme's task to run once resumed", func() bool { return e.written(t, "acme", 2) })

@@ -52,6 +52,10 @@ type view struct {
 	Flash    string
 	FlashErr bool
 	Refresh  int // milliseconds
+
+	// Redirect, when set, answers with a redirect there instead of the
+	// page, which is not rendered.
+	Redirect string
 }
 
 // pageFunc builds the view of a page.
@@ -73,6 +77,10 @@ func (h *handler) page(fn pageFunc) http.HandlerFunc {
 				h.log.ErrorContext(r.Context(), "dashboard: page failed", "path", r.URL.Path, "err", err)
 			}
 			http.Error(w, err.Error(), status)
+			return
+		}
+		if v.Redirect != "" {
+			http.Redirect(w, r, v.Redirect, http.StatusSeeOther)
 			return
 		}
 		v.Base = h.base

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -58,6 +59,14 @@ func (h *handler) tenants(_ http.ResponseWriter, r *http.Request) (*view, error)
 			d.Exact = true
 		} else if !errors.Is(err, runtime.ErrUnknownTenant) {
 			h.log.WarnContext(ctx, "dashboard: look up tenant", "tenant", d.Query, "err", err)
+		}
+		for _, t := range d.Tenants {
+			d.Exact = d.Exact || t.ID == d.Query
+		}
+		// The search box of every page jumps straight to the tenant it
+		// names; the list shows the tenants that start with it otherwise.
+		if d.Exact && q.Get("jump") != "" {
+			return &view{Redirect: h.link("/tenants/" + url.PathEscape(d.Query))}, nil
 		}
 	}
 	return &view{Page: "tenants", Title: "Tenants", Data: d}, nil
