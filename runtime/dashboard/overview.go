@@ -37,7 +37,7 @@ type queueChart struct {
 // overview serves the overview: every queue with its counts, its last
 // hour as a chart, and the tenants with the largest backlogs, the most
 // failures and the most dead tasks.
-func (h *handler) overview(_ http.ResponseWriter, r *http.Request) (*view, error) {
+func (h *handler) overview(r *http.Request) (*view, error) {
 	ctx := r.Context()
 	// The queues' counts and every tenant's are read at once: each is a
 	// pass over every lane of every queue. The tenants are read once and

@@ -59,7 +59,7 @@ type view struct {
 }
 
 // pageFunc builds the view of a page.
-type pageFunc func(w http.ResponseWriter, r *http.Request) (*view, error)
+type pageFunc func(r *http.Request) (*view, error)
 
 // errNotFound makes page answer 404 Not Found.
 var errNotFound = errors.New("not found")
@@ -68,7 +68,7 @@ var errNotFound = errors.New("not found")
 // page, and answers errors with a page that says what failed.
 func (h *handler) page(fn pageFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		v, err := fn(w, r)
+		v, err := fn(r)
 		if err != nil {
 			status := http.StatusInternalServerError
 			if errors.Is(err, errNotFound) {
@@ -114,16 +114,14 @@ type pair struct {
 
 // funcs are the template functions.
 var funcs = template.FuncMap{
-	"num":   num,
-	"ago":   ago,
-	"when":  when,
-	"dur":   dur,
-	"setq":  withQuery,
-	"add":   func(a, b int) int { return a + b },
-	"add64": func(a, b int64) int64 { return a + b },
-	"list":  func(v ...any) []any { return v },
-	"pair":  func(v *view, x any) pair { return pair{v, x} },
-	"lower": strings.ToLower,
+	"num":  num,
+	"ago":  ago,
+	"when": when,
+	"dur":  dur,
+	"setq": withQuery,
+	"add":  func(a, b int) int { return a + b },
+	"list": func(v ...any) []any { return v },
+	"pair": func(v *view, x any) pair { return pair{v, x} },
 	"firstLine": func(s string) string {
 		line, _, _ := strings.Cut(s, "\n")
 		return line

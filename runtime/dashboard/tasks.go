@@ -45,7 +45,7 @@ func (h *handler) taskList(r *http.Request, queues []string, tenant, queue strin
 
 // tasks serves the tasks of a queue in a state, filtered by tenant and
 // task name.
-func (h *handler) tasks(_ http.ResponseWriter, r *http.Request) (*view, error) {
+func (h *handler) tasks(r *http.Request) (*view, error) {
 	q := r.URL.Query()
 	state := runtime.TaskState(q.Get("state"))
 	if !validState(state) {
@@ -75,11 +75,11 @@ type taskData struct {
 }
 
 // task serves one task in full.
-func (h *handler) task(_ http.ResponseWriter, r *http.Request) (*view, error) {
+func (h *handler) task(r *http.Request) (*view, error) {
 	queue, id := r.PathValue("queue"), r.PathValue("id")
 	t, err := h.insp.Task(r.Context(), queue, runtime.TaskID(id))
 	if errors.Is(err, runtime.ErrTaskNotFound) {
-		return nil, fmt.Errorf("task %q in queue %q: %w (it may have succeeded and been deleted)", id, queue, errNotFound)
+		return nil, fmt.Errorf("tenantgen: dashboard: task %q in queue %q: %w (it may have succeeded and been deleted)", id, queue, errNotFound)
 	}
 	if err != nil {
 		return nil, err

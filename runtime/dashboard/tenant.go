@@ -28,7 +28,7 @@ type tenantQueue struct {
 
 // tenant serves a tenant's page: its record, its tasks in each queue, the
 // tasks of one queue in one state, and its pause switch.
-func (h *handler) tenant(_ http.ResponseWriter, r *http.Request) (*view, error) {
+func (h *handler) tenant(r *http.Request) (*view, error) {
 	ctx := r.Context()
 	id := r.PathValue("tenant")
 	d := tenantData{ID: id}
@@ -64,7 +64,7 @@ func (h *handler) tenant(_ http.ResponseWriter, r *http.Request) (*view, error) 
 		d.Paused = d.Paused || q.Paused
 	}
 	if d.Record == nil && len(d.Queues) > 0 && !anyTasks(d.Queues) {
-		return nil, fmt.Errorf("tenant %q: %w: no such tenant, and no task of it in any queue", id, errNotFound)
+		return nil, fmt.Errorf("tenantgen: dashboard: tenant %q: %w: no such tenant, and no task of it in any queue", id, errNotFound)
 	}
 	if d.Tasks, err = h.taskList(r, qs, id, pickQueue(r, d.Queues), pickState(r, d.Queues)); err != nil {
 		return nil, err

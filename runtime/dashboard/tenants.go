@@ -26,7 +26,7 @@ type tenantsData struct {
 // tenants serves the tenants, sorted and paged, or those whose ID starts
 // with the search: never all of them at once, since an application may
 // have tens of thousands.
-func (h *handler) tenants(_ http.ResponseWriter, r *http.Request) (*view, error) {
+func (h *handler) tenants(r *http.Request) (*view, error) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	d := tenantsData{

@@ -5,7 +5,7 @@ import (
 )
 
 // workers serves the live worker processes and what each runs.
-func (h *handler) workers(_ http.ResponseWriter, r *http.Request) (*view, error) {
+func (h *handler) workers(r *http.Request) (*view, error) {
 	ws, err := h.insp.Workers(r.Context())
 	if err != nil {
 		return nil, err
@@ -15,7 +15,7 @@ func (h *handler) workers(_ http.ResponseWriter, r *http.Request) (*view, error)
 
 // scheduler serves the scheduler: its leader, its entries and their
 // problems.
-func (h *handler) scheduler(_ http.ResponseWriter, r *http.Request) (*view, error) {
+func (h *handler) scheduler(r *http.Request) (*view, error) {
 	s, err := h.insp.Scheduler(r.Context())
 	if err != nil {
 		return nil, err
