@@ -51,7 +51,9 @@ type view struct {
 	ReadOnly bool
 	Flash    string
 	FlashErr bool
-	Refresh  int // milliseconds
+	Refresh  int // milliseconds, for live.js
+	// RefreshEvery is Refresh, for people.
+	RefreshEvery time.Duration
 
 	// Redirect, when set, answers with a redirect there instead of the
 	// page, which is not rendered.
@@ -87,6 +89,7 @@ func (h *handler) page(fn pageFunc) http.HandlerFunc {
 		v.Self = h.base + r.URL.RequestURI()
 		v.ReadOnly = h.opts.ReadOnly
 		v.Refresh = int(h.opts.Refresh / time.Millisecond)
+		v.RefreshEvery = h.opts.Refresh
 		if !h.opts.ReadOnly {
 			v.Token = h.csrf.token(w, r)
 		}

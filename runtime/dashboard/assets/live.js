@@ -28,13 +28,17 @@
 		});
 	}
 
+	// A page that is slow to build (a very large queue) is refreshed less
+	// often: the next refresh waits at least ten times as long as the last
+	// one took, so open tabs never keep Redis busy.
 	function tick() {
 		if (document.hidden) { setTimeout(tick, every); return; }
+		var start = Date.now();
 		refresh().then(function () {
 			if (note) note.textContent = "Updated " + new Date().toLocaleTimeString();
 		}, function (err) {
 			if (note) note.textContent = "Live updates failed: " + err.message + "; retrying";
-		}).then(function () { setTimeout(tick, every); });
+		}).then(function () { setTimeout(tick, Math.max(every, 10 * (Date.now() - start))); });
 	}
 	setTimeout(tick, every);
 })();
