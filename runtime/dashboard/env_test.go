@@ -46,8 +46,9 @@ const queueName = "dash"
 
 // newEnv opens the application on the test servers in a namespace of its
 // own, which the test's end drops, and serves its dashboard with opts.
-// With worker, it runs a worker until the test ends.
-func newEnv(t testing.TB, worker bool, opts dashboard.Options) *env {
+// With worker, it runs a worker until the test ends. mods change the
+// App's configuration.
+func newEnv(t testing.TB, worker bool, opts dashboard.Options, mods ...func(*runtime.Config)) *env {
 	t.Helper()
 	e := &env{prefix: "tgdash" + strings.ToLower(rand.Text()[:8])}
 	rdb := testenv.Redis(t)
@@ -76,7 +77,7 @@ func newEnv(t testing.TB, worker bool, opts dashboard.Options) *env {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	ctx := context.Background()
-	app, err := runtime.Open(ctx, runtime.Config{
+	cfg := runtime.Config{
 		Redis:        rdb,
 		Prefix:       e.prefix,
 		Databases:    map[string]string{"default": dbURL},
@@ -87,7 +88,11 @@ func newEnv(t testing.TB, worker bool, opts dashboard.Options) *env {
 		WorkerTTL:    time.Second,
 		Backoff:      func(int) time.Duration { return time.Millisecond },
 		Logger:       logger,
-	})
+	}
+	for _, mod := range mods {
+		mod(&cfg)
+	}
+	app, err := runtime.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tenantgen/tenantgen/internal/testenv"
+	"github.com/tenantgen/tenantgen/runtime"
 	"github.com/tenantgen/tenantgen/runtime/dashboard"
 )
 
@@ -216,6 +218,27 @@ func TestBasePath(t *testing.T) {
 		}
 		if !strings.HasPrefix(loc, want) {
 			t.Errorf("back %q: redirected to %q, want %s...", back, loc, want)
+		}
+	}
+}
+
+// TestSchedulerPage: the scheduler page shows the leader and each entry
+// with its timing and target.
+func TestSchedulerPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, true, dashboard.Options{}, func(cfg *runtime.Config) {
+		cfg.Schedule.Entries = []runtime.Entry{{Name: "nightly", Task: "dash.Write", Args: []byte(`{"n":5}`), Cron: "0 3 * * *", Tenants: []string{"acme"}}}
+	})
+	c := client(t)
+	var page string
+	testenv.WaitFor(t, "a scheduler to lead", func() bool {
+		var status int
+		status, page = get(t, c, e, "/dash/scheduler")
+		return status == http.StatusOK && !strings.Contains(page, "no scheduler is running")
+	})
+	for _, want := range []string{"nightly@acme", "0 3 * * *", "dash.Write"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the scheduler page does not show %q:\n%s", want, page)
 		}
 	}
 }
