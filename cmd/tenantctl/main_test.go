@@ -20,9 +20,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// seedproc is seed in a process of its own, for a worker that runs in
+	// the background of a script.
 	testscript.Main(m, map[string]func(){
-		"tenantctl": main,
-		"seed":      func() { os.Exit(seed(os.Args[1:])) },
+		"seedproc": func() { os.Exit(seed(os.Getenv, os.Args[1:], os.Stderr)) },
 	})
 }
 
@@ -37,6 +38,17 @@ func TestScript(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
+		// In process, which saves a start of the test binary per command:
+		// under -race that is most of the scripts' time.
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"tenantctl": func(ts *testscript.TestScript, neg bool, args []string) {
+				args = append([]string{"-redis", ts.Getenv("TENANTGEN_REDIS_URL"), "-prefix", ts.Getenv("TENANTGEN_PREFIX")}, args...)
+				inProcess(ts, neg, run(context.Background(), args, ts.Stdout(), ts.Stderr()))
+			},
+			"seed": func(ts *testscript.TestScript, neg bool, args []string) {
+				inProcess(ts, neg, seed(ts.Getenv, args, ts.Stderr()))
+			},
+		},
 		Setup: func(env *testscript.Env) error {
 			prefix := "ctl-" + strings.ToLower(rand.Text()[:10])
 			env.Setenv("TENANTGEN_REDIS_URL", url)
@@ -53,12 +65,27 @@ func TestScript(t *testing.T) {
 	})
 }
 
+// inProcess checks the exit code of a command run in process. It prints a
+// failure's code on stderr, where a script can match it.
+func inProcess(ts *testscript.TestScript, neg bool, code int) {
+	if code != 0 {
+		fmt.Fprintf(ts.Stderr(), "exit code %d\n", code)
+	}
+	switch {
+	case neg && code == 0:
+		ts.Fatalf("unexpected success")
+	case !neg && code != 0:
+		ts.Fatalf("exit code %d", code)
+	}
+}
+
 // seed puts tasks on the queues of $TENANTGEN_PREFIX for the scripts: n
 // tasks of a tenant named <id>1, <id>2, ..., ready, delayed or dead; or,
 // with -work, runs a worker whose tasks block until it is killed; with
 // -wait-workers, waits until that many workers are live.
-func seed(args []string) int {
+func seed(getenv func(string) string, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	queue := fs.String("queue", "default", "queue")
 	tenant := fs.String("tenant", "", "tenant (none: public tasks)")
 	n := fs.Int("n", 1, "tasks")
@@ -81,15 +108,15 @@ func seed(args []string) int {
 	})
 	reg.Register(fail)
 	app, err := runtime.Open(ctx, runtime.Config{
-		RedisURL:  os.Getenv("TENANTGEN_REDIS_URL"),
-		Prefix:    os.Getenv("TENANTGEN_PREFIX"),
+		RedisURL:  getenv("TENANTGEN_REDIS_URL"),
+		Prefix:    getenv("TENANTGEN_PREFIX"),
 		Registry:  reg,
 		Queues:    map[string]int{*queue: 1},
 		Heartbeat: 100 * time.Millisecond,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	defer app.Close()
@@ -101,7 +128,7 @@ func seed(args []string) int {
 			}
 			time.Sleep(25 * time.Millisecond)
 		}
-		fmt.Fprintln(os.Stderr, "seed: no worker came up")
+		fmt.Fprintln(stderr, "seed: no worker came up")
 		return 1
 	}
 	var reqs []runtime.Request
@@ -118,13 +145,13 @@ func seed(args []string) int {
 		}
 		req, err := fail.NewRequest(ctx, struct{}{}, opts...)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
+			fmt.Fprintln(stderr, err)
 			return 1
 		}
 		reqs = append(reqs, req)
 	}
 	if _, err := app.EnqueueMany(ctx, reqs); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	if !*dead && !*work {
@@ -135,23 +162,23 @@ func seed(args []string) int {
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx) }()
 	if *work {
-		return exitCodeOf(<-done)
+		return exitCodeOf(<-done, stderr)
 	}
 	for range 400 {
 		st, err := app.Stats(ctx, *queue)
 		if err == nil && st.Ready+st.Running == 0 {
 			cancel()
-			return exitCodeOf(<-done)
+			return exitCodeOf(<-done, stderr)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	fmt.Fprintln(os.Stderr, "seed: the tasks did not die in time")
+	fmt.Fprintln(stderr, "seed: the tasks did not die in time")
 	return 1
 }
 
-func exitCodeOf(err error) int {
+func exitCodeOf(err error, stderr io.Writer) int {
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	return 0
