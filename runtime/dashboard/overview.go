@@ -59,9 +59,7 @@ func (h *handler) overview(r *http.Request) (*view, error) {
 	for _, q := range qs {
 		names = append(names, q.Name)
 	}
-	h.names.mu.Lock()
 	h.setNames(names)
-	h.names.mu.Unlock()
 	d := overviewData{Queues: qs}
 	since := time.Now().Add(-time.Hour)
 	for i, q := range qs {

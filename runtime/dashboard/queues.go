@@ -21,17 +21,21 @@ type names struct {
 
 // queueNames returns the names of the queues, from the cache if it is
 // fresh, else from the Inspector.
+// The lock is not held while the Inspector reads, so that a slow Redis
+// holds up only the requests that wait for it, each until its own
+// deadline.
 func (h *handler) queueNames(ctx context.Context) ([]string, error) {
 	h.names.mu.Lock()
-	defer h.names.mu.Unlock()
-	if time.Now().Before(h.names.until) {
-		return h.names.list, nil
+	list, fresh := h.names.list, time.Now().Before(h.names.until)
+	h.names.mu.Unlock()
+	if fresh {
+		return list, nil
 	}
 	qs, err := h.insp.Queues(ctx)
 	if err != nil {
 		return nil, err
 	}
-	list := make([]string, 0, len(qs))
+	list = make([]string, 0, len(qs))
 	for _, q := range qs {
 		list = append(list, q.Name)
 	}
@@ -40,7 +44,9 @@ func (h *handler) queueNames(ctx context.Context) ([]string, error) {
 }
 
 // setNames refreshes the cache with the names of a fresh read of the
-// queues. The caller holds h.names.mu, or knows nobody else can.
+// queues.
 func (h *handler) setNames(list []string) {
+	h.names.mu.Lock()
+	defer h.names.mu.Unlock()
 	h.names.list, h.names.until = list, time.Now().Add(namesTTL)
 }
