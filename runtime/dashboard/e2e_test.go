@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -19,7 +20,7 @@ import (
 // straight to the tenant it names.
 func TestBrowserRequeueAndPause(t *testing.T) {
 	ctx := browser(t)
-	e := newEnv(t, true, dashboard.Options{})
+	e := newEnv(t, true, dashboard.Options{Refresh: 250 * time.Millisecond})
 
 	e.broken.Store(true)
 	id := string(e.enqueue(t, "acme", 1))
