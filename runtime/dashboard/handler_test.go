@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -239,6 +240,23 @@ func TestSchedulerPage(t *testing.T) {
 	for _, want := range []string{"nightly@acme", "0 3 * * *", "dash.Write"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the scheduler page does not show %q:\n%s", want, page)
+		}
+	}
+}
+
+// TestTenantLimitsShown: the tenant page shows the limits a tenant has of
+// its own in a queue, and the queue's defaults elsewhere.
+func TestTenantLimitsShown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, false, dashboard.Options{})
+	l := runtime.Limits{Weight: 3, Concurrency: 2, Rate: runtime.Rate{Starts: 20, Per: time.Second}}
+	if err := e.app.SetTenantLimits(context.Background(), queueName, "acme", l); err != nil {
+		t.Fatal(err)
+	}
+	_, page := get(t, client(t), e, "/dash/tenants/acme")
+	for _, want := range []string{"weight 3, at most 2 at once, rate 20/1s", "the queue's"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the tenant page does not show %q:\n%s", want, page)
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tenantgen/tenantgen/runtime"
 )
 
 // templates are the parsed pages: each page's file parsed with the
@@ -130,6 +132,7 @@ var funcs = template.FuncMap{
 		return line
 	},
 	"count":   count,
+	"limits":  limits,
 	"nonzero": func(t time.Time) bool { return !t.IsZero() },
 }
 
@@ -215,4 +218,27 @@ func withQuery(u string, kv ...any) (string, error) {
 	}
 	p.RawQuery = q.Encode()
 	return p.String(), nil
+}
+
+// limits describes the limits of tenant t of its own in queue, as
+// "weight 3, at most 5 at once, rate 20/1s"; "" if it has none there.
+func limits(t runtime.TenantInfo, queue string) string {
+	l, ok := t.Limits[queue]
+	if !ok {
+		return ""
+	}
+	var parts []string
+	if l.Weight > 0 {
+		parts = append(parts, fmt.Sprintf("weight %d", l.Weight))
+	}
+	if l.Concurrency > 0 {
+		parts = append(parts, fmt.Sprintf("at most %d at once", l.Concurrency))
+	}
+	if !l.Rate.IsZero() {
+		parts = append(parts, "rate "+l.Rate.String())
+	}
+	if len(parts) == 0 {
+		return "weight 1, no limit"
+	}
+	return strings.Join(parts, ", ")
 }
