@@ -42,6 +42,9 @@ func TestBrowserScreenshots(t *testing.T) {
 	panicked := e.enqueue(t, "acme", -120)
 	testenv.WaitFor(t, "the tasks to die", func() bool { return e.dead(t) == 6 })
 	e.broken.Store(false)
+	if err := e.app.SetTenantLimits(context.Background(), queueName, "acme", runtime.Limits{Weight: 2, Concurrency: 4}); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.app.Inspector().PauseTenant(context.Background(), "globex"); err != nil {
 		t.Fatal(err)
 	}
