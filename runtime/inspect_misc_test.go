@@ -3,7 +3,9 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -234,5 +236,45 @@ func TestInspectorRetryNow(t *testing.T) {
 	testenv.WaitFor(t, "the retry to run", func() bool { return runs.Load() == 2 })
 	if err := in.RetryNow(ctx, "default", id); !errors.Is(err, runtime.ErrTaskNotFound) {
 		t.Errorf("RetryNow of a finished task = %v, want ErrTaskNotFound", err)
+	}
+}
+
+// TestInspectorSchedulerTables: Scheduler describes the rows of the
+// periodic tasks tables with the schema they come from, and reports the
+// problems of the rows a tick would skip, such as a duplicate name.
+func TestInspectorSchedulerTables(t *testing.T) {
+	t.Parallel()
+	tb := setupTenancy(t, []string{"acme", "globex"}, func(c *runtime.Config) {
+		c.Schedule = runtime.SchedulerConfig{Tables: true}
+	})
+	registerNoop(t, tb.reg, runtime.TaskSpec{Name: "report"})
+	ctx := context.Background()
+	acme, globex := tb.schemas["acme"], tb.schemas["globex"]
+	for _, schema := range []string{acme, globex} {
+		if err := tb.app.CreatePeriodicTasksTable(ctx, schema); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tb.exec(t, "insert into %q.tenantgen_periodic_tasks (name, task, cron) values ('report', 'report', '0 6 * * *'), ('dup@x', 'report', '@daily')", acme)
+	tb.exec(t, "insert into %q.tenantgen_periodic_tasks (name, task, every_seconds) values ('dup@x', 'report', 60)", globex)
+
+	info, err := tb.app.Inspector().Scheduler(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range info.Entries {
+		got = append(got, e.ID+" "+e.Timing+" "+e.Targets+" "+e.Source)
+		if e.NextRun.IsZero() {
+			t.Errorf("entry %s has no next run", e.ID)
+		}
+	}
+	want := []string{"dup@x @daily acme table " + acme, "report@" + acme + " 0 6 * * * acme table " + acme}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+	wantProblem := fmt.Sprintf(`duplicate periodic task name "dup@x" in schema %q, first seen in schema %q`, globex, acme)
+	if len(info.Problems) != 1 || !strings.Contains(info.Problems[0], wantProblem) {
+		t.Errorf("problems %q, want one containing %q", info.Problems, wantProblem)
 	}
 }

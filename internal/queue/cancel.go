@@ -10,15 +10,16 @@ import (
 
 // Cancelling a running task: the Inspector publishes "<queue> <task ID>" on
 // the cancel channel, every worker listens on it, and the one running the
-// task cancels the task's context with errCancelled as its cause; the task
-// then goes to the dead letter set, not retried. Pub/sub reaches every node
+// task cancels the task's context; the task then goes to the dead letter
+// set, not retried. The worker cancels the attempt's own context (the one
+// with its timeout), so that tracking a task costs no context of its own. Pub/sub reaches every node
 // of a Redis Cluster, so the channel needs no hash tag.
 
 // cancelChannel names the channel of cancel requests.
 func cancelChannel(prefix string) string { return prefix + ":cancel" }
 
-// ErrCancelled is the cause of the context of a task cancelled through the
-// Inspector, and the start of the error recorded with it.
+// ErrCancelled starts the error recorded with a task cancelled through the
+// Inspector.
 var ErrCancelled = errors.New("tenantgen: task cancelled through the Inspector")
 
 // earlyTTL is how long a worker remembers a cancel request for a task it
@@ -27,28 +28,51 @@ const earlyTTL = time.Minute
 
 // cancels holds the cancel functions of a worker's running tasks.
 type cancels struct {
-	mu      sync.Mutex
-	running map[string]context.CancelCauseFunc // by task ID
-	early   map[string]time.Time               // requests for tasks not running here, by task ID
+	mu        sync.Mutex
+	running   map[string]*cancelled // by task ID
+	early     map[string]time.Time  // requests for tasks not running here, by task ID
+	available []*cancelled          // free records, so that tracking a task allocates nothing
 }
 
-// track returns the context of an attempt of task id under parent, which a
-// cancel request for the task cancels, and the function that ends it.
-func (c *cancels) track(parent context.Context, id string) (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(parent)
+// cancelled is a running task's cancel function and whether the Inspector
+// asked for it.
+type cancelled struct {
+	cancel    context.CancelFunc
+	requested bool
+}
+
+// track records that task id runs with a context that cancel cancels.
+func (c *cancels) track(id string, cancel context.CancelFunc) {
 	c.mu.Lock()
+	var r *cancelled
+	if n := len(c.available); n > 0 {
+		r, c.available = c.available[n-1], c.available[:n-1]
+	} else {
+		r = new(cancelled)
+	}
+	r.cancel, r.requested = cancel, false
 	if _, ok := c.early[id]; ok {
 		delete(c.early, id)
-		cancel(ErrCancelled)
+		r.requested = true
+		cancel()
 	}
-	c.running[id] = cancel
+	c.running[id] = r
 	c.mu.Unlock()
-	return ctx, func() {
-		c.mu.Lock()
-		delete(c.running, id)
-		c.mu.Unlock()
-		cancel(nil)
+}
+
+// untrack forgets task id, and reports whether the Inspector cancelled it.
+func (c *cancels) untrack(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.running[id]
+	if !ok {
+		return false
 	}
+	delete(c.running, id)
+	requested := r.requested
+	r.cancel = nil
+	c.available = append(c.available, r)
+	return requested
 }
 
 // request cancels task id if it runs here, else remembers the request for
@@ -56,8 +80,9 @@ func (c *cancels) track(parent context.Context, id string) (context.Context, fun
 func (c *cancels) request(id string, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cancel, ok := c.running[id]; ok {
-		cancel(ErrCancelled)
+	if r, ok := c.running[id]; ok {
+		r.requested = true
+		r.cancel()
 		return true
 	}
 	for k, at := range c.early {

@@ -1,8 +1,8 @@
 // Package queue is the Redis queue engine behind package runtime: the task
 // envelope and its codec, the Redis keys and Lua scripts of a queue, the
 // signing of envelopes, the enqueue pipeline, the admin reads and actions
-// (Stats, DeadTasks, RequeueDead, pause and resume, tenant limits), and the
-// worker with its background loops.
+// (Stats, DeadTasks, RequeueDead, pause and resume, tenant limits, and the
+// Inspector's reads and actions), and the worker with its background loops.
 //
 // Within a queue, tenants are the unit of scheduling: ready tasks wait in
 // one list per lane (a tenant, the public tasks, or a tenant and a task
@@ -29,5 +29,9 @@
 // tokens, Redis Cluster), ack.go (acknowledgement batching and the
 // completer), settle.go, forward.go, heartbeat.go, reclaim.go and own.go
 // (the worker's own pending entries, retries of failed acks and settles);
-// run.go starts and drains them.
+// run.go starts and drains them. The Inspector's side: inspect.go (queue
+// counts), inspect_tenants.go, inspect_tasks.go and inspect_find.go
+// (listing and finding tasks), inspect_actions.go, inspect_workers.go,
+// inspect_lua.go (the dead letter index by tenant, lane reads), history.go
+// (the workers' attempt counts) and cancel.go (cancelling running tasks).
 package queue

@@ -87,12 +87,11 @@ func (w *Worker) taskLog(d *delivery, env *Envelope) *slog.Logger {
 // call runs job, an attempt of task id, under taskCtx, bounded by timeout,
 // and reports whether the Inspector cancelled it (cancel.go).
 func (w *Worker) call(taskCtx context.Context, job Job, timeout time.Duration, id string) (cancelled bool, err error) {
-	ctx, stop := w.insp.cancels.track(taskCtx, id)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(taskCtx, timeout)
 	defer cancel()
+	w.insp.cancels.track(id, cancel)
 	err = w.runner.Run(ctx, job)
-	return context.Cause(ctx) == ErrCancelled, err
+	return w.insp.cancels.untrack(id), err
 }
 
 // fail settles a failed attempt: a retry after a backoff, or the dead letter
