@@ -16,8 +16,9 @@
 #
 # Cleanup: the driver stops its processes and drops its schemas and Redis
 # keys (tgdemo_<random>) when it ends; with -keep it leaves them and prints
-# the command that drops them. Private servers started by services.sh are
-# stopped when this script exits.
+# the command that drops them, and keeps a worker and the web server
+# running with the dashboard (docs/dashboard.md) until Ctrl-C. Private
+# servers started by services.sh are stopped when this script exits.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -8,6 +8,7 @@
 #     source scripts/services.sh     # finds/starts both servers, exports URLs
 #     tenantgen_ensure_go            # puts a new enough `go` on PATH
 #     tenantgen_pgbouncer_up         # optional: PgBouncer in front of PostgreSQL
+#     tenantgen_chromium             # optional: a headless browser (see below)
 #
 # Sourcing it turns on `set -euo pipefail` in the caller, exports
 # TENANTGEN_REDIS_URL and TENANTGEN_DATABASE_URL, and, if it had to start
@@ -61,6 +62,9 @@
 #   TENANTGEN_SKIP_PGBOUNCER=1
 #       start no PgBouncer: the PgBouncer tests are skipped, saying so. For a
 #       machine that cannot install it; CI must not set it.
+#   TENANTGEN_CHROMIUM
+#       the Chromium (or Chrome) binary of the dashboard's browser tests;
+#       tenantgen_chromium finds or installs one and exports it.
 set -euo pipefail
 
 # _tg_root is the repository root: the parent of this file's directory.
@@ -674,6 +678,36 @@ Install Go (Debian/Ubuntu: sudo apt-get install golang-go) or put it on PATH."
 		_tg_apt_install gcc libc6-dev ||
 			_tg_die "go: no C compiler; install one (Debian/Ubuntu: sudo apt-get install gcc libc6-dev)"
 	fi
+}
+
+# ------------------------------------------------------------- Chromium
+
+# tenantgen_chromium: find a headless browser for the dashboard's browser
+# tests (runtime/dashboard) and export TENANTGEN_CHROMIUM with its path:
+# $TENANTGEN_CHROMIUM if it names a program, else chromium on PATH or in
+# /usr/bin, else Debian's chromium package (and fonts-liberation) installed
+# with apt-get. If none can be had it says why and returns 0 with
+# TENANTGEN_CHROMIUM unset: the browser tests then skip, saying so.
+# TENANTGEN_NO_INSTALL=1 forbids the install, as for the servers.
+tenantgen_chromium() {
+	local c
+	for c in "${TENANTGEN_CHROMIUM:-}" "$(command -v chromium 2>/dev/null || true)" /usr/bin/chromium; do
+		if [[ -n $c && -x $c ]]; then
+			export TENANTGEN_CHROMIUM=$c
+			_tg_log "chromium: using $c"
+			return 0
+		fi
+	done
+	# fonts-liberation is only recommended, and without a font the pages'
+	# text has no glyphs to lay out.
+	if _tg_apt_install chromium fonts-liberation && [[ -x /usr/bin/chromium ]]; then
+		export TENANTGEN_CHROMIUM=/usr/bin/chromium
+		_tg_log "chromium: installed $TENANTGEN_CHROMIUM"
+		return 0
+	fi
+	unset TENANTGEN_CHROMIUM
+	_tg_log "chromium: not found and could not be installed (Debian/Ubuntu: sudo apt-get install chromium); the dashboard's browser tests will skip"
+	return 0
 }
 
 # ----------------------------------------------------------------- main

@@ -12,7 +12,8 @@
 # pool mode in front of that PostgreSQL for the PgBouncer tests
 # (scripts/services.sh, which also documents the TENANTGEN_* environment
 # knobs, TENANTGEN_SKIP_PGBOUNCER among them), makes sure Go is available,
-# and then runs these steps from the repository root, stopping at the first
+# finds or installs Chromium for the dashboard's browser tests
+# (tenantgen_chromium; without one they skip, saying so), and then runs these steps from the repository root, stopping at the first
 # one that fails:
 #   1. go generate ./..., which generate.go extends to bench/ (a module of
 #      its own), failing if that changed or created any file that git would
@@ -31,6 +32,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/services.sh
 tenantgen_pgbouncer_up
 tenantgen_ensure_go
+tenantgen_chromium
 
 step() { printf '==> %s\n' "$*"; }
 

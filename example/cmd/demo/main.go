@@ -8,6 +8,10 @@
 // 0 only if every check holds. It then stops its processes and drops its
 // schemas and Redis keys, unless -keep is given.
 //
+// With -keep it then starts the worker and the web server again, prints
+// the URL of the dashboard (/dashboard/ on the web server) and runs until
+// Ctrl-C, keeping the namespace.
+//
 // Ctrl-C (SIGINT) or SIGTERM stops it at any point: it stops its
 // processes, drops its namespace (unless -keep), removes its temporary
 // directory and exits with 130 (143 for SIGTERM). A second Ctrl-C kills
@@ -183,7 +187,7 @@ func (d *demo) run(ctx context.Context) (ok bool, err error) {
 	if d.web, d.base, err = procs.StartWeb(d.webBin, filepath.Join(d.dir, "web.log"), env); err != nil {
 		return false, err
 	}
-	fmt.Printf("    worker pid %d; web %s\n", d.worker.Pid(), d.base)
+	fmt.Printf("    worker pid %d; web %s; dashboard %s/dashboard/\n", d.worker.Pid(), d.base, d.base)
 
 	step("enqueueing through the web server")
 	if err := d.send(ctx); err != nil {
@@ -198,6 +202,7 @@ func (d *demo) run(ctx context.Context) (ok bool, err error) {
 	d.table(reports, shared)
 	d.verify(ctx, reports, shared)
 	d.printMetrics(ctx, reports)
+	d.checkDashboard(ctx)
 
 	step("stopping the worker and the web server (SIGTERM)")
 	err = d.web.Stop(15 * time.Second)
@@ -216,6 +221,11 @@ func (d *demo) run(ctx context.Context) (ok bool, err error) {
 	}
 	if !ok {
 		fmt.Printf("\nworker log (%s), last lines:\n%s\n", d.worker.Log, d.worker.Tail(20))
+	}
+	if d.keep {
+		if err := d.keepOpen(ctx); err != nil {
+			return false, err
+		}
 	}
 	return ok, nil
 }

@@ -11,6 +11,10 @@
 // With port 0 it picks a free port. Once it listens, it prints
 // "listening on http://ADDR" on stdout. The environment configures it as
 // it does example/cmd/worker.
+//
+// It also serves tenantgen's dashboard at /dashboard/ (package
+// runtime/dashboard), behind HTTP basic authentication when
+// TENANTGEN_DASHBOARD_USER and TENANTGEN_DASHBOARD_PASSWORD are set.
 package main
 
 import (
@@ -61,7 +65,7 @@ func run(addr string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: tel.Handler(service.Handler(app)), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: withDashboard(app, tel.Handler(service.Handler(app)), log), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("listening on http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
