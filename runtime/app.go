@@ -119,7 +119,13 @@ func (a *App) Close() error {
 // enqueued again within its window, it returns the ID of the task already
 // queued and an error wrapping ErrDuplicate.
 func (a *App) Enqueue(ctx context.Context, req Request) (TaskID, error) {
-	ids, err := a.EnqueueMany(ctx, []Request{req})
+	return enqueueOne(ctx, a.EnqueueMany, req)
+}
+
+// enqueueOne enqueues req alone through enqueue, returning its own error
+// rather than a *BatchError of one.
+func enqueueOne(ctx context.Context, enqueue EnqueueFunc, req Request) (TaskID, error) {
+	ids, err := enqueue(ctx, []Request{req})
 	if err != nil {
 		var be *BatchError
 		if errors.As(err, &be) {

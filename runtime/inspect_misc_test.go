@@ -205,7 +205,7 @@ func TestInspectorPartitions(t *testing.T) {
 // as retrying, with its attempt and error, and RetryNow runs it at once.
 func TestInspectorRetryNow(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs testenv.Logs
 	b := setupQueue(t, func(c *runtime.Config) {
 		c.Backoff = func(int) time.Duration { return time.Hour }
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))

@@ -198,11 +198,5 @@ func (a *App) startRelay(ctx context.Context) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.Run(ctx)
-	}()
-	return func() { cancel(); <-done }, nil
+	return runInBackground(ctx, r.Run), nil
 }

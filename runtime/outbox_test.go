@@ -28,7 +28,7 @@ import (
 type outboxBundle struct {
 	*tenancyBundle
 	task *runtime.Task[echoArgs] // "test.outbox"
-	logs *syncBuffer             // the App's logs
+	logs *testenv.Logs           // the App's logs
 
 	mu   sync.Mutex
 	runs map[int][]string // by argument N: the current schema of each run
@@ -37,7 +37,7 @@ type outboxBundle struct {
 // setupOutbox returns an outbox bundle; mod adjusts the configuration.
 func setupOutbox(t testing.TB, mod func(*runtime.Config)) *outboxBundle {
 	t.Helper()
-	ob := &outboxBundle{runs: map[int][]string{}, logs: new(syncBuffer)}
+	ob := &outboxBundle{runs: map[int][]string{}, logs: new(testenv.Logs)}
 	ob.tenancyBundle = setupTenancy(t, []string{"acme", "globex"}, func(c *runtime.Config) {
 		c.Outbox.DB = "default"
 		c.Logger = slog.New(slog.NewTextHandler(ob.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -367,7 +367,7 @@ func TestOutboxRedisDown(t *testing.T) {
 	}
 	flaky := redis.NewClient(opts)
 	t.Cleanup(func() { flaky.Close() })
-	logs := new(syncBuffer)
+	logs := new(testenv.Logs)
 	relay := ob.openApp(t, func(c *runtime.Config) {
 		c.Redis = flaky
 		c.Outbox.DB = "default"

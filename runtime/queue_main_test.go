@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -202,7 +200,7 @@ func stuckReturnsNilWorker(url, prefix string, rdb *redis.Client, logger *slog.L
 // subprocess is a running test binary in a worker scenario.
 type subprocess struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testenv.Logs
 	done chan struct{} // closed when the process has exited
 	err  error         // Wait's error, once done
 }
@@ -220,7 +218,7 @@ func startSubprocess(t *testing.T, scenario, prefix string, env ...string) *subp
 	cmd := exec.Command(exe, "-test.run=^$")
 	cmd.Env = append(os.Environ(), workerEnv+"="+scenario, workerRedisEnv+"="+testenv.RedisURL(t), workerPrefixEnv+"="+prefix)
 	cmd.Env = append(cmd.Env, env...)
-	p := &subprocess{cmd: cmd, out: new(syncBuffer), done: make(chan struct{})}
+	p := &subprocess{cmd: cmd, out: new(testenv.Logs), done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -246,24 +244,6 @@ func (p *subprocess) wait(t *testing.T, d time.Duration) error {
 		t.Fatalf("subprocess %d still running after %v", p.cmd.Process.Pid, d)
 		return nil
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // runner is a Run call in progress, for tests that control shutdown.

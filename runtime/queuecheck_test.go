@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tenantgen/tenantgen/internal/testenv"
 	"github.com/tenantgen/tenantgen/runtime"
 )
 
@@ -42,7 +43,7 @@ func TestRunWarnsOfUnworkedQueues(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			logs := new(syncBuffer)
+			logs := new(testenv.Logs)
 			b := setupQueue(t, func(c *runtime.Config) {
 				c.Queues, c.DefaultQueue = tt.queues, tt.defaultQueue
 				c.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))

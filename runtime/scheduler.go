@@ -274,13 +274,7 @@ func (a *App) startScheduler(ctx context.Context) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Run(ctx)
-	}()
-	return func() { cancel(); <-done }, nil
+	return runInBackground(ctx, s.Run), nil
 }
 
 // Run ticks every Poll until ctx is cancelled, then hands the lease over

@@ -66,15 +66,7 @@ func (a *App) txEnqueuer(x outbox.Execer) *TxEnqueuer {
 
 // Enqueue writes req into the outbox and returns the new task's ID.
 func (e *TxEnqueuer) Enqueue(ctx context.Context, req Request) (TaskID, error) {
-	ids, err := e.EnqueueMany(ctx, []Request{req})
-	if err != nil {
-		var be *BatchError
-		if errors.As(err, &be) {
-			return ids[0], be.Errs[0].Err
-		}
-		return "", err
-	}
-	return ids[0], nil
+	return enqueueOne(ctx, e.EnqueueMany, req)
 }
 
 // EnqueueMany writes reqs into the outbox in one statement and returns

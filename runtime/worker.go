@@ -103,3 +103,16 @@ func (r *runner) Run(ctx context.Context, j queue.Job) (err error) {
 func runJob(ctx context.Context, job *Job) error {
 	return job.def.Run(ctx, job.Args)
 }
+
+// runInBackground runs run, a loop that returns nil once its ctx is
+// cancelled, in a goroutine until the returned stop is called, which
+// cancels run's ctx and waits for it to return.
+func runInBackground(ctx context.Context, run func(context.Context) error) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run(ctx)
+	}()
+	return func() { cancel(); <-done }
+}

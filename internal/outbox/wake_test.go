@@ -1,11 +1,9 @@
 package outbox
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +16,7 @@ import (
 func TestWakerListens(t *testing.T) {
 	t.Parallel()
 	pool := testenv.Postgres(t)
-	logs := &syncBuffer{}
+	logs := &testenv.Logs{}
 	schema := fmt.Sprintf("tg_wake_%d", time.Now().UnixNano()) // a payload only: no schema is made
 	r := &Relay{Pool: pool, Table: NewTable(schema), Poll: time.Minute, Listen: true, Logger: slog.New(slog.NewTextHandler(logs, nil))}
 	ctx := t.Context()
@@ -55,22 +53,4 @@ func TestWakerListens(t *testing.T) {
 	if !strings.Contains(logs.String(), "lost its listening connection") {
 		t.Errorf("no log of the lost connection; logs:\n%s", logs.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use, for logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

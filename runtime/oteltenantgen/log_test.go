@@ -1,12 +1,10 @@
 package oteltenantgen_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -16,30 +14,12 @@ import (
 	"github.com/tenantgen/tenantgen/runtime/oteltenantgen"
 )
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestLogLinesCarryTaskAndTrace checks that a line that a task logs with
 // its ctx carries the task, its tenant, its attempt, and the trace and span
 // of its process span.
 func TestLogLinesCarryTaskAndTrace(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
+	var buf testenv.Logs
 	logger := slog.New(oteltenantgen.LogHandler(slog.NewJSONHandler(&buf, nil)))
 	b := setup(t, nil)
 	task := runtime.NewTask(runtime.TaskSpec{Name: "log.invoice"}, func(ctx context.Context, _ runtime.NoArgs) error {
