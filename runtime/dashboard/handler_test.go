@@ -260,3 +260,32 @@ func TestTenantLimitsShown(t *testing.T) {
 		}
 	}
 }
+
+// TestOverviewOldestReady: the overview shows the age of a queue's oldest
+// ready task, and a dash while every ready task is a paused tenant's,
+// which App.OldestReady leaves out.
+func TestOverviewOldestReady(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, false, dashboard.Options{})
+	cell := regexp.MustCompile(`<a href="/dash/tasks\?queue=dash&amp;state=dead">0</a></td>\s*<td class="num">([^<]*)</td>`)
+	oldest := func() string {
+		t.Helper()
+		_, page := get(t, client(t), e, "/dash/")
+		m := cell.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no oldest ready cell in the overview:\n%s", page)
+		}
+		return m[1]
+	}
+	if err := e.app.PauseTenant(context.Background(), "acme", queueName); err != nil {
+		t.Fatal(err)
+	}
+	e.enqueue(t, "acme", 1)
+	if got := oldest(); got != "—" {
+		t.Errorf("oldest ready with only a paused tenant's task = %q, want —", got)
+	}
+	e.enqueue(t, "globex", 2)
+	if got := oldest(); !regexp.MustCompile(`^\d+m?s$`).MatchString(got) {
+		t.Errorf("oldest ready = %q, want an age", got)
+	}
+}
