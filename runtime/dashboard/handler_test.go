@@ -289,3 +289,44 @@ func TestOverviewOldestReady(t *testing.T) {
 		t.Errorf("oldest ready = %q, want an age", got)
 	}
 }
+
+// TestOverviewOutbox: the overview shows the outbox's rows and the age of
+// the oldest when the App has an outbox, and no Outbox box when it has
+// none.
+func TestOverviewOutbox(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, page := get(t, client(t), newEnv(t, false, dashboard.Options{}), "/dash/")
+	if strings.Contains(page, `id="outbox"`) {
+		t.Errorf("the overview of an App without an outbox shows one:\n%s", page)
+	}
+
+	e := newEnv(t, false, dashboard.Options{}, func(c *runtime.Config) { c.Outbox.DB = "default" })
+	if err := e.app.CreateOutboxTable(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	pool, _ := e.app.Pool("default")
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for n := range 2 {
+		if _, err := e.task.Enqueue(runtime.WithTenant(ctx, "acme"), e.app.Tx(tx), writeArgs{N: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, page = get(t, client(t), e, "/dash/")
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`<h2 id="outbox-h">Outbox</h2>`),
+		regexp.MustCompile(`<strong id="outbox-rows">2</strong>`),
+		regexp.MustCompile(`<strong id="outbox-age">\d+m?s</strong>`),
+	} {
+		if !want.MatchString(page) {
+			t.Errorf("the overview does not match %s:\n%s", want, page)
+		}
+	}
+}
