@@ -58,7 +58,7 @@ type QueueInfo struct {
 	Running   int64
 	Dead      int64
 
-	OldestReady   time.Duration // age (since first enqueue) of the oldest task at a lane's head, of the 1,000 longest lanes past 1,000 lanes; 0 without ready tasks
+	OldestReady   time.Duration // how long the oldest ready task has waited since it became due, as App.OldestReady reads it; 0 without ready tasks
 	Paused        bool          // the whole queue is paused
 	PausedTenants int           // tenants paused in the queue
 	Lanes         int           // lanes with ready tasks: tenants, public tasks, limited tasks of tenants

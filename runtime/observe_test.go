@@ -219,3 +219,54 @@ func TestOldestReady(t *testing.T) {
 		t.Errorf("OldestReady = %v, want the first enqueue, between %v and %v", at, before, after)
 	}
 }
+
+// TestInspectorOldestReady checks that the Inspector's QueueInfo.OldestReady
+// is App.OldestReady's reading, as an age: due time, paused tenants left
+// out, their tasks counted again once resumed.
+func TestInspectorOldestReady(t *testing.T) {
+	t.Parallel()
+	b := setupQueue(t, nil)
+	task := runtime.NewTask(runtime.TaskSpec{Name: "oldest.task"}, func(context.Context, runtime.NoArgs) error { return nil })
+	if err := b.reg.Register(task); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	in := b.app.Inspector()
+	// check reads both and returns the due time App.OldestReady saw, after
+	// checking that Queues reported its age.
+	check := func(t *testing.T) time.Time {
+		t.Helper()
+		at, err := b.app.OldestReady(ctx, "default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := time.Now()
+		qs, err := in.Queues(ctx)
+		after := time.Now()
+		if err != nil || len(qs) != 1 {
+			t.Fatalf("Queues = %+v, %v; want the default queue", qs, err)
+		}
+		if got := qs[0].OldestReady; got < before.Sub(at) || got > after.Sub(at) {
+			t.Errorf("Queues' OldestReady = %v, want App.OldestReady's age, between %v and %v", got, before.Sub(at), after.Sub(at))
+		}
+		return at
+	}
+	if err := in.PauseTenant(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Truncate(time.Millisecond)
+	enqueueFor(t, b.app, task, runtime.NoArgs{}, []string{"acme"})
+	testenv.WaitFor(t, "the clock to move", func() bool { return time.Since(start) > 5*time.Millisecond })
+	mid := time.Now().Truncate(time.Millisecond)
+	enqueueFor(t, b.app, task, runtime.NoArgs{}, []string{"globex"})
+
+	if at := check(t); at.Before(mid) {
+		t.Errorf("OldestReady with acme paused = %v, want globex's task, at %v or later", at, mid)
+	}
+	if err := in.ResumeTenant(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if at := check(t); at.Before(start) || !at.Before(mid) {
+		t.Errorf("OldestReady with acme resumed = %v, want acme's task, between %v and %v", at, start, mid)
+	}
+}

@@ -14,68 +14,30 @@ import (
 // Above it, retries are reported as unknown (-1).
 const splitLimit = 20000
 
-// headLimit bounds the lane heads that the Inspector reads for the oldest
-// ready task of a partition: reading a head costs Redis a copy of the task,
-// and at 10,000 lanes the heads cost more than the rest of the counts. Past
-// it, only the heads of the longest lanes are read (docs/queue.md).
-const headLimit = 1000
-
 // QueueInfo counts the tasks of a queue by state; runtime.QueueInfo
 // documents the fields.
 type QueueInfo struct {
 	Partitions                                int
 	Ready, Scheduled, Retrying, Running, Dead int64
-	OldestReady                               time.Time // first enqueue of the oldest task at a lane's head; zero: none
+	OldestReady                               time.Time // as Client.OldestReady reads it; zero: none
 	Paused                                    bool
 	PausedTenants                             int
 	Lanes                                     int
 }
 
-// queueScript counts the ready tasks and lanes of a partition, finds the
-// oldest task at a lane's head, and splits the delayed set into scheduled
-// tasks and retries when it holds at most splitLimit members.
+// queueScript counts the ready tasks and lanes of a partition, and splits
+// the delayed set into scheduled tasks and retries when it holds at most
+// splitLimit members. The oldest ready task is headsScript's, read in the
+// same pipeline, so that the Inspector and the metrics report one figure.
 //
-// KEYS: ring. ARGV: base, split limit, head limit. It returns {ready,
-// lanes, oldest first enqueue ms (0: none), delayed, retries (-1: not
-// split)}.
+// KEYS: ring. ARGV: base, split limit. It returns {ready, lanes, delayed,
+// retries (-1: not split)}.
 var queueScript = redis.NewScript(lanesLua + `
 local base = ARGV[1]
-local ready, oldest = 0, 0
+local ready = 0
 local lanes = readyLanes(base)
-local lens, buckets = {}, {}
-for i, l in ipairs(lanes) do
-	local n = redis.call('LLEN', base .. 'l:' .. l)
-	lens[i] = n
-	ready = ready + n
-	if n > 0 then
-		local b = math.floor(math.log(n) / math.log(2))
-		buckets[b] = (buckets[b] or 0) + 1
-	end
-end
--- The heads to read: every lane's when there are few; else those of the
--- longest lanes, where a backlog's oldest task waits, found with a
--- histogram of the lengths by power of two (a sort would cost more).
-local heads = tonumber(ARGV[3])
-local from = 0
-if #lanes > heads then
-	local top, count = 0, 0
-	for b in pairs(buckets) do top = math.max(top, b) end
-	from = top
-	while from > 0 and count + (buckets[from] or 0) <= heads do
-		count = count + (buckets[from] or 0)
-		from = from - 1
-	end
-	from = from + 1
-	if count == 0 then from = top end
-end
-local read = 0
-for i, l in ipairs(lanes) do
-	local n = lens[i]
-	if n > 0 and (from == 0 or math.floor(math.log(n) / math.log(2)) >= from) and read < heads then
-		read = read + 1
-		local at = headAt(redis.call('LINDEX', base .. 'l:' .. l, 0))
-		if at > 0 and (oldest == 0 or at < oldest) then oldest = at end
-	end
+for _, l in ipairs(lanes) do
+	ready = ready + redis.call('LLEN', base .. 'l:' .. l)
 end
 local z = base .. 'z'
 local delayed = redis.call('ZCARD', z)
@@ -86,11 +48,12 @@ if delayed <= tonumber(ARGV[2]) then
 		if isRetry(m) then retries = retries + 1 end
 	end
 end
-return {ready, #lanes, oldest, delayed, retries}
+return {ready, #lanes, delayed, retries}
 `)
 
 // QueueInfo counts the tasks of queue by state, over all its partitions,
-// in one pipelined round trip.
+// and reads its oldest ready task as OldestReady does, in one pipelined
+// round trip.
 func (c *Client) QueueInfo(ctx context.Context, queue string) (QueueInfo, error) {
 	parts := c.partitions(queue)
 	info := QueueInfo{Partitions: parts}
@@ -98,7 +61,7 @@ func (c *Client) QueueInfo(ctx context.Context, queue string) (QueueInfo, error)
 		xlen, dead, pausedT *redis.IntCmd
 		paused              *redis.IntCmd
 		pending             *redis.XPendingCmd
-		counts              *redis.Cmd
+		counts, heads       *redis.Cmd
 	}
 	all := make([]cmds, parts)
 	pipe := c.rdb.Pipeline()
@@ -110,7 +73,8 @@ func (c *Client) QueueInfo(ctx context.Context, queue string) (QueueInfo, error)
 			dead:    pipe.ZCard(ctx, k.dead),
 			paused:  pipe.Exists(ctx, k.paused),
 			pausedT: pipe.SCard(ctx, k.pausedT),
-			counts:  queueScript.Eval(ctx, pipe, []string{k.ring}, k.base, splitLimit, headLimit),
+			counts:  queueScript.Eval(ctx, pipe, []string{k.ring}, k.base, splitLimit),
+			heads:   headsScript.Eval(ctx, pipe, []string{k.ring}, k.base, OldestSample),
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !isNoGroup(err) {
@@ -126,13 +90,13 @@ func (c *Client) QueueInfo(ctx context.Context, queue string) (QueueInfo, error)
 		if err != nil {
 			return QueueInfo{}, fmt.Errorf("tenantgen: inspect queue %q: %w", queue, err)
 		}
-		ready, lanes, oldest, delayed, retries := vals[0], vals[1], vals[2], vals[3], vals[4]
+		ready, lanes, delayed, retries := vals[0], vals[1], vals[2], vals[3]
 		// Entries that no worker read yet were written by the old layout.
 		info.Ready += ready + cm.xlen.Val() - running
 		info.Running += running
 		info.Lanes += int(lanes)
-		if oldest > 0 && (info.OldestReady.IsZero() || oldest < info.OldestReady.UnixMilli()) {
-			info.OldestReady = time.UnixMilli(oldest)
+		if oldest := oldestHead(cm.heads); !oldest.IsZero() && (info.OldestReady.IsZero() || oldest.Before(info.OldestReady)) {
+			info.OldestReady = oldest
 		}
 		if retries < 0 {
 			retriesKnown = false

@@ -56,18 +56,14 @@ end
 //
 //   - readyLanes(base) returns the lanes of the ring, held, full and wait:
 //     every lane with ready tasks, each once (a lane is in one of them).
-//   - headAt(elem) is the first-enqueue time (Unix ms) of a lane element,
-//     0 if it cannot be read: the last "at" field of the envelope. Fields after it (h, err, kid, sig) are strings or a map of
-//     strings, in which a quote is escaped, so the last match is the
-//     envelope's own even when the arguments hold an "at" of their own.
 //   - tenantOfEnvelope(env) is the tenant of an envelope, "-" for a public
 //     task, read by a pattern: envelopes start with v, id, task and tenant.
 //   - isRetry(env) reports whether a delayed envelope is a retry (it has
 //     failed attempts, field n, which comes just before r).
 //
-// Both look for their field with plain searches, and use a pattern only
-// where one was found: patterns tried at every position of every element
-// cost Redis several times more (BenchmarkInspector).
+// isRetry looks for its field with a plain search, and uses a pattern
+// only where one was found: a pattern tried at every position of every
+// element costs Redis several times more (BenchmarkInspector).
 const lanesLua = `
 local function readyLanes(base)
 	local lanes = redis.call('LRANGE', base .. 'r', 0, -1)
@@ -75,15 +71,6 @@ local function readyLanes(base)
 	for _, l in ipairs(redis.call('SMEMBERS', base .. 'full')) do lanes[#lanes + 1] = l end
 	for _, l in ipairs(redis.call('ZRANGE', base .. 'wait', 0, -1)) do lanes[#lanes + 1] = l end
 	return lanes
-end
-local function headAt(elem)
-	local last, p = nil, string.find(elem, ',"at":', 1, true)
-	while p do
-		last = p
-		p = string.find(elem, ',"at":', p + 6, true)
-	end
-	if not last then return 0 end
-	return tonumber(string.match(elem, '^%d+', last + 6)) or 0
 end
 local function tenantOfEnvelope(env)
 	local t = string.match(env, '^{"v":%d+,"id":"[^"]*","task":"[^"]*","tenant":"([^"]*)"')

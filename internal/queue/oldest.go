@@ -36,11 +36,11 @@ add(redis.call('ZRANGE', base .. 'wait', 0, n - 1))
 return heads
 `)
 
-// OldestReady returns when the oldest ready task of queue became due, as
-// sampled from the head tasks of up to OldestSample lanes of each kind
-// per partition (see headsScript): exact while a partition has no more
-// lanes than that, an estimate beyond. It returns the zero time when no
-// task is ready.
+// OldestReady returns when the oldest ready task of queue became due, or
+// the zero time when no task is ready, from the head tasks of up to
+// OldestSample lanes of each kind per partition (headsScript). QueueInfo
+// reads the same in its pipeline; runtime.App.OldestReady documents what
+// the figure means.
 func (c *Client) OldestReady(ctx context.Context, queue string) (time.Time, error) {
 	pipe := c.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, c.partitions(queue))
@@ -53,17 +53,27 @@ func (c *Client) OldestReady(ctx context.Context, queue string) (time.Time, erro
 	}
 	var oldest time.Time
 	for _, cmd := range cmds {
-		heads, _ := cmd.StringSlice()
-		for _, h := range heads {
-			// A task handed back starts with its interrupt count.
-			env, err := decodeEnvelope(strings.TrimLeft(h, "0123456789"))
-			if err != nil {
-				continue
-			}
-			if due := env.DueAt(); oldest.IsZero() || due.Before(oldest) {
-				oldest = due
-			}
+		if due := oldestHead(cmd); !due.IsZero() && (oldest.IsZero() || due.Before(oldest)) {
+			oldest = due
 		}
 	}
 	return oldest, nil
+}
+
+// oldestHead returns the earliest due time of the head tasks that a run
+// of headsScript returned, or the zero time when it returned none.
+func oldestHead(cmd *redis.Cmd) time.Time {
+	heads, _ := cmd.StringSlice()
+	var oldest time.Time
+	for _, h := range heads {
+		// A task handed back starts with its interrupt count.
+		env, err := decodeEnvelope(strings.TrimLeft(h, "0123456789"))
+		if err != nil {
+			continue
+		}
+		if due := env.DueAt(); oldest.IsZero() || due.Before(oldest) {
+			oldest = due
+		}
+	}
+	return oldest
 }

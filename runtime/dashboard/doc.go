@@ -5,8 +5,9 @@
 // Its pages are rendered on the server, with a small script that refreshes
 // their live regions every few seconds: an overview (every queue with its
 // tasks by state, its last hour as a chart of tasks done and failed per
-// minute, and the noisiest tenants: the largest backlogs, the most
-// failures, the most dead tasks), the tenants (sorted, paged, and searched
+// minute, the noisiest tenants: the largest backlogs, the most failures,
+// the most dead tasks, and the outbox's waiting tasks and their age when
+// the App has an outbox), the tenants (sorted, paged, and searched
 // by ID, so that ten thousand tenants are never listed on one page), a
 // tenant's page (its record, its tasks in each queue and state, its pause
 // switch, and retry, requeue, cancel and delete for each task), a task's

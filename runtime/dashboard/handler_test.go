@@ -260,3 +260,73 @@ func TestTenantLimitsShown(t *testing.T) {
 		}
 	}
 }
+
+// TestOverviewOldestReady: the overview shows the age of a queue's oldest
+// ready task, and a dash while every ready task is a paused tenant's,
+// which App.OldestReady leaves out.
+func TestOverviewOldestReady(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, false, dashboard.Options{})
+	cell := regexp.MustCompile(`<a href="/dash/tasks\?queue=dash&amp;state=dead">0</a></td>\s*<td class="num">([^<]*)</td>`)
+	oldest := func() string {
+		t.Helper()
+		_, page := get(t, client(t), e, "/dash/")
+		m := cell.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no oldest ready cell in the overview:\n%s", page)
+		}
+		return m[1]
+	}
+	if err := e.app.PauseTenant(context.Background(), "acme", queueName); err != nil {
+		t.Fatal(err)
+	}
+	e.enqueue(t, "acme", 1)
+	if got := oldest(); got != "—" {
+		t.Errorf("oldest ready with only a paused tenant's task = %q, want —", got)
+	}
+	e.enqueue(t, "globex", 2)
+	if got := oldest(); !regexp.MustCompile(`^\d+m?s$`).MatchString(got) {
+		t.Errorf("oldest ready = %q, want an age", got)
+	}
+}
+
+// TestOverviewOutbox: the overview shows the outbox's rows and the age of
+// the oldest when the App has an outbox, and no Outbox box when it has
+// none.
+func TestOverviewOutbox(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, page := get(t, client(t), newEnv(t, false, dashboard.Options{}), "/dash/")
+	if strings.Contains(page, `id="outbox"`) {
+		t.Errorf("the overview of an App without an outbox shows one:\n%s", page)
+	}
+
+	e := newEnv(t, false, dashboard.Options{}, func(c *runtime.Config) { c.Outbox.DB = "default" })
+	if err := e.app.CreateOutboxTable(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	pool, _ := e.app.Pool("default")
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for n := range 2 {
+		if _, err := e.task.Enqueue(runtime.WithTenant(ctx, "acme"), e.app.Tx(tx), writeArgs{N: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, page = get(t, client(t), e, "/dash/")
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`<h2 id="outbox-h">Outbox</h2>`),
+		regexp.MustCompile(`<strong id="outbox-rows">2</strong>`),
+		regexp.MustCompile(`<strong id="outbox-age">\d+m?s</strong>`),
+	} {
+		if !want.MatchString(page) {
+			t.Errorf("the overview does not match %s:\n%s", want, page)
+		}
+	}
+}

@@ -25,6 +25,7 @@ type overviewData struct {
 	Backlog []runtime.TenantInfo // the noisiest tenants: the largest backlogs
 	Failed  []runtime.TenantInfo // the most failures over the last hour
 	Dead    []runtime.TenantInfo // the most dead tasks
+	Outbox  *runtime.OutboxStats // nil: the App has no outbox to show
 }
 
 // queueChart is a queue's chart of the last hour.
@@ -35,8 +36,9 @@ type queueChart struct {
 }
 
 // overview serves the overview: every queue with its counts, its last
-// hour as a chart, and the tenants with the largest backlogs, the most
-// failures and the most dead tasks.
+// hour as a chart, the tenants with the largest backlogs, the most
+// failures and the most dead tasks, and the outbox of transactional
+// enqueues when the App has one.
 func (h *handler) overview(r *http.Request) (*view, error) {
 	ctx := r.Context()
 	// The queues' counts and every tenant's are read at once: each is a
@@ -50,6 +52,14 @@ func (h *handler) overview(r *http.Request) (*view, error) {
 	reading.Go(func() {
 		all, allErr = h.insp.Tenants(ctx, runtime.TenantQuery{Sort: runtime.ByID, Limit: math.MaxInt32})
 	})
+	var outbox *runtime.OutboxStats
+	reading.Go(func() {
+		// An App without an outbox (no database for it, no table) fails
+		// here, and its overview leaves the box out.
+		if st, err := h.app.OutboxStats(ctx); err == nil {
+			outbox = &st
+		}
+	})
 	qs, err := h.insp.Queues(ctx)
 	reading.Wait()
 	if err = cmp.Or(err, allErr); err != nil {
@@ -60,7 +70,7 @@ func (h *handler) overview(r *http.Request) (*view, error) {
 		names = append(names, q.Name)
 	}
 	h.setNames(names)
-	d := overviewData{Queues: qs}
+	d := overviewData{Queues: qs, Outbox: outbox}
 	since := time.Now().Add(-time.Hour)
 	for i, q := range qs {
 		mins, err := h.insp.History(ctx, q.Name, since)

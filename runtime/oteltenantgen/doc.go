@@ -12,7 +12,8 @@
 // Instrument sets cfg.Observer and appends to cfg.EnqueueMiddleware; the
 // runtime itself imports no OpenTelemetry package. After Open,
 // tel.ObserveQueues(app, queues...) adds the gauges of queue depth and
-// of the age of the oldest ready task.
+// of the age of the oldest ready task, and tel.ObserveOutbox(app) those of
+// the outbox of transactional enqueues, its rows and their age.
 //
 // # Traces
 //
@@ -46,7 +47,9 @@
 // (tenantgen outcome retried or dead), .retried, .dead_lettered and
 // .requeued, histograms tenantgen.task.duration and
 // tenantgen.task.start_latency in seconds, and, with ObserveQueues, gauges
-// tenantgen.queue.depth (by state) and tenantgen.queue.oldest_age. Their
+// tenantgen.queue.depth (by state) and tenantgen.queue.oldest_age, and,
+// with ObserveOutbox, gauges tenantgen.outbox.rows and
+// tenantgen.outbox.oldest_age. Their
 // attributes are queue, task and outcome, the keys of the App's log
 // lines. The tenant is an attribute only when MetricTenants or
 // MetricTopTenants says which tenants to name: every other tenant is

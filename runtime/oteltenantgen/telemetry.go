@@ -84,9 +84,9 @@ func MetricTopTenants(n int) Option { return func(s *settings) { s.top = n } }
 // tenants. Default 5 minutes.
 func TopTenantsWindow(d time.Duration) Option { return func(s *settings) { s.window = d } }
 
-// MinScrapeInterval makes the gauges of ObserveQueues read Redis at most
-// once per d, reporting the last values in between, however often they
-// are collected. Default 5 seconds.
+// MinScrapeInterval makes the gauges of ObserveQueues and ObserveOutbox
+// read Redis and the database at most once per d, reporting the last
+// values in between, however often they are collected. Default 5 seconds.
 func MinScrapeInterval(d time.Duration) Option { return func(s *settings) { s.minScrape = d } }
 
 // New returns a Telemetry configured by opts. Errors creating instruments
