@@ -2,6 +2,7 @@ package oteltenantgen
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"go.opentelemetry.io/otel"
@@ -67,16 +68,46 @@ func newInstruments(m metric.Meter) instruments {
 // attempt's ctx) link metrics to traces, those of counters add little.
 var noExemplar = context.Background()
 
-// attrKey identifies one attribute set.
-type attrKey struct {
-	queue, task, tenant, outcome string
+// seriesKey identifies the series of one queue, task and tenant label.
+type seriesKey struct {
+	queue, task, tenant string
 }
 
-// attrCache keeps the attributes of each attrKey, as the option slices
-// that instruments take, so that recording a measurement allocates
-// nothing of this package's once its attributes were seen. Its size is
-// the metrics' cardinality, which the tenant labels bound.
-type attrCache struct{ m sync.Map }
+// seriesCache keeps, for each seriesKey, what measuring a task of it
+// takes: the attribute sets as the option slices that instruments take,
+// and the name of its process span. One lookup per attempt start and one
+// per settlement then allocate nothing of this package's once a key was
+// seen. Its size is the metrics' cardinality, which the tenant labels
+// bound.
+type seriesCache struct{ m sync.Map }
+
+// series is what measuring the tasks of one seriesKey takes.
+type series struct {
+	span    string   // the process span's name
+	plain   attrOpts // queue, task and, with tenant labels, tenant
+	outcome [len(outcomes)]attrOpts
+}
+
+// outcomes are the outcomes that a series has attribute sets for, by
+// outcomeIndex.
+var outcomes = [...]runtime.Outcome{
+	runtime.OutcomeSucceeded, runtime.OutcomeRetried, runtime.OutcomeDeadLettered, runtime.OutcomeRequeued,
+}
+
+// outcomeIndex returns the index of o in outcomes, or -1.
+func outcomeIndex(o runtime.Outcome) int {
+	switch o {
+	case runtime.OutcomeSucceeded:
+		return 0
+	case runtime.OutcomeRetried:
+		return 1
+	case runtime.OutcomeDeadLettered:
+		return 2
+	case runtime.OutcomeRequeued:
+		return 3
+	}
+	return -1
+}
 
 // attrOpts are the options of one attribute set, for counters and for
 // histograms.
@@ -85,31 +116,44 @@ type attrOpts struct {
 	record []metric.RecordOption
 }
 
-func (c *attrCache) get(k attrKey, tenant bool) *attrOpts {
+func newAttrOpts(kvs ...attribute.KeyValue) attrOpts {
+	opt := metric.WithAttributeSet(attribute.NewSet(kvs...))
+	return attrOpts{add: []metric.AddOption{opt}, record: []metric.RecordOption{opt}}
+}
+
+// withOutcome returns the attribute options of s with outcome o.
+func (s *series) withOutcome(o runtime.Outcome) attrOpts {
+	if i := outcomeIndex(o); i >= 0 {
+		return s.outcome[i]
+	}
+	return s.plain // an outcome of a later runtime: counted without it
+}
+
+func (c *seriesCache) get(k seriesKey, tenant bool) *series {
 	if v, ok := c.m.Load(k); ok {
-		return v.(*attrOpts)
+		return v.(*series)
 	}
 	kvs := make([]attribute.KeyValue, 0, 4)
 	kvs = append(kvs, queueKey.String(k.queue), taskKey.String(k.task))
 	if tenant {
 		kvs = append(kvs, tenantKey.String(k.tenant))
 	}
-	if k.outcome != "" {
-		kvs = append(kvs, outcomeKey.String(k.outcome))
+	// Copies: attribute.NewSet sorts the slice it is given.
+	s := &series{span: "process " + k.queue, plain: newAttrOpts(slices.Clone(kvs)...)}
+	for i, o := range outcomes {
+		s.outcome[i] = newAttrOpts(append(slices.Clone(kvs), outcomeKey.String(string(o)))...)
 	}
-	opt := metric.WithAttributeSet(attribute.NewSet(kvs...))
-	v, _ := c.m.LoadOrStore(k, &attrOpts{add: []metric.AddOption{opt}, record: []metric.RecordOption{opt}})
-	return v.(*attrOpts)
+	v, _ := c.m.LoadOrStore(k, s)
+	return v.(*series)
 }
 
-// attrs returns the attributes of a task of queue, task and tenant, with
-// outcome ("" for none).
-func (t *Telemetry) attrs(queue, task, tenant, outcome string) *attrOpts {
+// series returns the series of a task of queue, task and tenant.
+func (t *Telemetry) series(queue, task, tenant string) *series {
 	label := ""
 	if t.tenants != nil {
 		label = t.tenants.label(tenant)
 	}
-	return t.cache.get(attrKey{queue, task, label, outcome}, t.tenants != nil)
+	return t.cache.get(seriesKey{queue, task, label}, t.tenants != nil)
 }
 
 // countEnqueued counts the requests of a batch that were enqueued: those
@@ -132,47 +176,50 @@ func (t *Telemetry) countEnqueued(ctx context.Context, reqs []runtime.Request, i
 			if t.tenants != nil {
 				t.tenants.seen(r.Tenant) // a process that only enqueues ranks its tenants too
 			}
-			t.m.enqueued.Add(noExemplar, 1, t.attrs(t.queueOf(r), r.Name, r.Tenant, "").add...)
+			t.m.enqueued.Add(noExemplar, 1, t.series(t.queueOf(r), r.Name, r.Tenant).plain.add...)
 		}
 	}
 }
 
-// countStarted counts an attempt's start.
-func (t *Telemetry) countStarted(ctx context.Context, job *runtime.Job) {
+// countStarted counts an attempt's start, and returns its series.
+func (t *Telemetry) countStarted(job *runtime.Job) *series {
 	if t.tenants != nil {
 		t.tenants.seen(job.Tenant)
 	}
-	t.m.started.Add(noExemplar, 1, t.attrs(job.Queue, job.Name, job.Tenant, "").add...)
+	se := t.series(job.Queue, job.Name, job.Tenant)
+	t.m.started.Add(noExemplar, 1, se.plain.add...)
+	return se
 }
 
 // countSettled counts a settlement, and records the duration and start
-// latency of an attempt that ran.
-func (t *Telemetry) countSettled(ctx context.Context, s runtime.Settlement) {
+// latency of an attempt that ran. It returns the series of its task.
+func (t *Telemetry) countSettled(ctx context.Context, s runtime.Settlement) *series {
 	task, tenant := "", ""
 	if s.Job != nil {
 		task, tenant = s.Job.Name, s.Job.Tenant
 	}
-	plain := t.attrs(s.Queue, task, tenant, "")
+	se := t.series(s.Queue, task, tenant)
 	// The histograms first: a reader that sees the outcome counted sees
 	// its duration too.
 	if s.Ran {
-		t.m.duration.Record(ctx, s.Duration.Seconds(), t.attrs(s.Queue, task, tenant, string(s.Outcome)).record...)
-		t.m.latency.Record(ctx, s.StartLatency().Seconds(), plain.record...)
+		t.m.duration.Record(ctx, s.Duration.Seconds(), se.withOutcome(s.Outcome).record...)
+		t.m.latency.Record(ctx, s.StartLatency().Seconds(), se.plain.record...)
 	}
 	switch s.Outcome {
 	case runtime.OutcomeSucceeded:
-		t.m.succeeded.Add(noExemplar, 1, plain.add...)
+		t.m.succeeded.Add(noExemplar, 1, se.plain.add...)
 	case runtime.OutcomeRetried:
-		t.m.retried.Add(noExemplar, 1, plain.add...)
+		t.m.retried.Add(noExemplar, 1, se.plain.add...)
 		if s.Ran {
-			t.m.failed.Add(noExemplar, 1, t.attrs(s.Queue, task, tenant, string(s.Outcome)).add...)
+			t.m.failed.Add(noExemplar, 1, se.withOutcome(s.Outcome).add...)
 		}
 	case runtime.OutcomeDeadLettered:
-		t.m.dead.Add(noExemplar, 1, plain.add...)
+		t.m.dead.Add(noExemplar, 1, se.plain.add...)
 		if s.Ran {
-			t.m.failed.Add(noExemplar, 1, t.attrs(s.Queue, task, tenant, string(s.Outcome)).add...)
+			t.m.failed.Add(noExemplar, 1, se.withOutcome(s.Outcome).add...)
 		}
 	case runtime.OutcomeRequeued:
-		t.m.requeued.Add(noExemplar, 1, plain.add...)
+		t.m.requeued.Add(noExemplar, 1, se.plain.add...)
 	}
+	return se
 }
