@@ -2,8 +2,7 @@ package oteltenantgen
 
 import (
 	"context"
-	"slices"
-	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -26,15 +25,20 @@ const (
 // for long tasks and long waits.
 var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 300, 900, 3600}
 
-// instruments are the synchronous instruments of a Telemetry.
+// instruments are the instruments of a Telemetry. The counters are
+// observable: a task adds to its series' counts (an atomic addition, where
+// a synchronous counter's Add costs the SDK an attribute lookup and an
+// aggregation), and a collection reports them all. Sums are sums: what is
+// exported is the same. The histograms are synchronous, as OpenTelemetry
+// has no other.
 type instruments struct {
-	enqueued, started, succeeded, failed, retried, dead, requeued metric.Int64Counter
+	enqueued, started, succeeded, failed, retried, dead, requeued metric.Int64ObservableCounter
 	duration, latency                                             metric.Float64Histogram
 }
 
 func newInstruments(m metric.Meter) instruments {
-	counter := func(name, desc string) metric.Int64Counter {
-		c, err := m.Int64Counter(name, metric.WithDescription(desc), metric.WithUnit("{task}"))
+	counter := func(name, desc string) metric.Int64ObservableCounter {
+		c, err := m.Int64ObservableCounter(name, metric.WithDescription(desc), metric.WithUnit("{task}"))
 		if err != nil {
 			otel.Handle(err)
 		}
@@ -61,99 +65,37 @@ func newInstruments(m metric.Meter) instruments {
 	}
 }
 
-// noExemplar is the ctx that counters record with. With the SDK's default
-// exemplar filter a measurement made with a sampled span's ctx is offered
-// to an exemplar reservoir, which costs a counter more than its addition:
-// exemplars of the duration and latency histograms (recorded with the
-// attempt's ctx) link metrics to traces, those of counters add little.
-var noExemplar = context.Background()
-
-// seriesKey identifies the series of one queue, task and tenant label.
-type seriesKey struct {
-	queue, task, tenant string
-}
-
-// seriesCache keeps, for each seriesKey, what measuring a task of it
-// takes: the attribute sets as the option slices that instruments take,
-// and the name of its process span. One lookup per attempt start and one
-// per settlement then allocate nothing of this package's once a key was
-// seen. Its size is the metrics' cardinality, which the tenant labels
-// bound.
-type seriesCache struct{ m sync.Map }
-
-// series is what measuring the tasks of one seriesKey takes.
-type series struct {
-	span    string   // the process span's name
-	plain   attrOpts // queue, task and, with tenant labels, tenant
-	outcome [len(outcomes)]attrOpts
-}
-
-// outcomes are the outcomes that a series has attribute sets for, by
-// outcomeIndex.
-var outcomes = [...]runtime.Outcome{
-	runtime.OutcomeSucceeded, runtime.OutcomeRetried, runtime.OutcomeDeadLettered, runtime.OutcomeRequeued,
-}
-
-// outcomeIndex returns the index of o in outcomes, or -1.
-func outcomeIndex(o runtime.Outcome) int {
-	switch o {
-	case runtime.OutcomeSucceeded:
-		return 0
-	case runtime.OutcomeRetried:
-		return 1
-	case runtime.OutcomeDeadLettered:
-		return 2
-	case runtime.OutcomeRequeued:
-		return 3
+// registerCounts reports the counts of every series to the counters at
+// each collection. The MeterProvider calls it for as long as it lives,
+// as long as t.
+func (t *Telemetry) registerCounts() {
+	m := t.m
+	_, err := t.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		t.cache.m.Range(func(_, v any) bool {
+			se := v.(*series)
+			observe := func(c metric.Int64ObservableCounter, n *atomic.Int64, opts attrOpts) {
+				// Only the series counted: a synchronous counter has no
+				// point before its first Add either.
+				if v := n.Load(); v > 0 {
+					o.ObserveInt64(c, v, opts.observe...)
+				}
+			}
+			observe(m.enqueued, &se.n.enqueued, se.plain)
+			observe(m.started, &se.n.started, se.plain)
+			observe(m.succeeded, &se.n.succeeded, se.plain)
+			observe(m.retried, &se.n.retried, se.plain)
+			observe(m.dead, &se.n.dead, se.plain)
+			observe(m.requeued, &se.n.requeued, se.plain)
+			for i := range outcomes {
+				observe(m.failed, &se.n.failed[i], se.outcome[i])
+			}
+			return true
+		})
+		return nil
+	}, m.enqueued, m.started, m.succeeded, m.failed, m.retried, m.dead, m.requeued)
+	if err != nil {
+		otel.Handle(err)
 	}
-	return -1
-}
-
-// attrOpts are the options of one attribute set, for counters and for
-// histograms.
-type attrOpts struct {
-	add    []metric.AddOption
-	record []metric.RecordOption
-}
-
-func newAttrOpts(kvs ...attribute.KeyValue) attrOpts {
-	opt := metric.WithAttributeSet(attribute.NewSet(kvs...))
-	return attrOpts{add: []metric.AddOption{opt}, record: []metric.RecordOption{opt}}
-}
-
-// withOutcome returns the attribute options of s with outcome o.
-func (s *series) withOutcome(o runtime.Outcome) attrOpts {
-	if i := outcomeIndex(o); i >= 0 {
-		return s.outcome[i]
-	}
-	return s.plain // an outcome of a later runtime: counted without it
-}
-
-func (c *seriesCache) get(k seriesKey, tenant bool) *series {
-	if v, ok := c.m.Load(k); ok {
-		return v.(*series)
-	}
-	kvs := make([]attribute.KeyValue, 0, 4)
-	kvs = append(kvs, queueKey.String(k.queue), taskKey.String(k.task))
-	if tenant {
-		kvs = append(kvs, tenantKey.String(k.tenant))
-	}
-	// Copies: attribute.NewSet sorts the slice it is given.
-	s := &series{span: "process " + k.queue, plain: newAttrOpts(slices.Clone(kvs)...)}
-	for i, o := range outcomes {
-		s.outcome[i] = newAttrOpts(append(slices.Clone(kvs), outcomeKey.String(string(o)))...)
-	}
-	v, _ := c.m.LoadOrStore(k, s)
-	return v.(*series)
-}
-
-// series returns the series of a task of queue, task and tenant.
-func (t *Telemetry) series(queue, task, tenant string) *series {
-	label := ""
-	if t.tenants != nil {
-		label = t.tenants.label(tenant)
-	}
-	return t.cache.get(seriesKey{queue, task, label}, t.tenants != nil)
 }
 
 // countEnqueued counts the requests of a batch that were enqueued: those
@@ -176,7 +118,7 @@ func (t *Telemetry) countEnqueued(ctx context.Context, reqs []runtime.Request, i
 			if t.tenants != nil {
 				t.tenants.seen(r.Tenant) // a process that only enqueues ranks its tenants too
 			}
-			t.m.enqueued.Add(noExemplar, 1, t.series(t.queueOf(r), r.Name, r.Tenant).plain.add...)
+			t.series(t.queueOf(r), r.Name, r.Tenant).n.enqueued.Add(1)
 		}
 	}
 }
@@ -187,7 +129,7 @@ func (t *Telemetry) countStarted(job *runtime.Job) *series {
 		t.tenants.seen(job.Tenant)
 	}
 	se := t.series(job.Queue, job.Name, job.Tenant)
-	t.m.started.Add(noExemplar, 1, se.plain.add...)
+	se.n.started.Add(1)
 	return se
 }
 
@@ -207,19 +149,16 @@ func (t *Telemetry) countSettled(ctx context.Context, s runtime.Settlement) *ser
 	}
 	switch s.Outcome {
 	case runtime.OutcomeSucceeded:
-		t.m.succeeded.Add(noExemplar, 1, se.plain.add...)
+		se.n.succeeded.Add(1)
 	case runtime.OutcomeRetried:
-		t.m.retried.Add(noExemplar, 1, se.plain.add...)
-		if s.Ran {
-			t.m.failed.Add(noExemplar, 1, se.withOutcome(s.Outcome).add...)
-		}
+		se.n.retried.Add(1)
 	case runtime.OutcomeDeadLettered:
-		t.m.dead.Add(noExemplar, 1, se.plain.add...)
-		if s.Ran {
-			t.m.failed.Add(noExemplar, 1, se.withOutcome(s.Outcome).add...)
-		}
+		se.n.dead.Add(1)
 	case runtime.OutcomeRequeued:
-		t.m.requeued.Add(noExemplar, 1, se.plain.add...)
+		se.n.requeued.Add(1)
+	}
+	if s.Ran && (s.Outcome == runtime.OutcomeRetried || s.Outcome == runtime.OutcomeDeadLettered) {
+		se.n.failed[outcomeIndex(s.Outcome)].Add(1)
 	}
 	return se
 }

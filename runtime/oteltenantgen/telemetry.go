@@ -120,6 +120,7 @@ func New(opts ...Option) *Telemetry {
 		defaultQueue: "default",
 	}
 	t.m = newInstruments(t.meter)
+	t.registerCounts()
 	t.producers.init(t.prop)
 	return t
 }
