@@ -139,18 +139,18 @@ func (t *Telemetry) Start(ctx context.Context, job *runtime.Job) context.Context
 }
 
 // startProcess starts the process span of job under ctx. Its attributes
-// are set as it ends (endProcess), all at once: the SDK then allocates
-// them once, at their final size, where attributes set at the start and
-// an outcome added at the end make it allocate them twice. Samplers see
-// no attributes either way (only the name, kind and links), and nothing
-// reads a span's attributes before it ends but a span processor's OnStart.
+// are set as it ends (Settled), all at once: the SDK then allocates them
+// once, at their final size, where attributes set at the start and an
+// outcome added at the end make it allocate them twice. Samplers and span
+// processors' OnStart, which run inside Start, would not see attributes
+// set after it either; exporters see them all.
 func (t *Telemetry) startProcess(ctx context.Context, job *runtime.Job, se *series) (context.Context, trace.Span) {
 	p := t.producers.of(job.Headers)
 	return t.tracer.Start(p.context(ctx), se.span, p.opts...)
 }
 
 // spanAttrs is the room for a process span's attributes.
-type spanAttrs [10]attribute.KeyValue
+type spanAttrs [9]attribute.KeyValue
 
 // attrPool keeps the slices that process spans' attributes are built in:
 // SetAttributes copies what it is given (the SDK into the span's own
