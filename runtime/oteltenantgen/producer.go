@@ -113,6 +113,9 @@ func (p *producers) extract(h map[string]string) *producer {
 			c.opts = append(c.opts, trace.WithNewRoot())
 		}
 	}
+	// Clipped: the tasks share it, and a Tracer that appended to the
+	// options it is given must not write into it.
+	c.opts = slices.Clip(c.opts)
 	return c
 }
 

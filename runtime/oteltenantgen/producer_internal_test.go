@@ -3,6 +3,7 @@ package oteltenantgen
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -84,15 +85,24 @@ func TestProducersCache(t *testing.T) {
 func TestProducersCacheManyTraces(t *testing.T) {
 	var p producers
 	p.init(propagation.TraceContext{})
-	// More traces than slots, in turn: every lookup must see its own.
-	for round := range 3 {
-		for i := range 3 * len(p.slots) {
-			got := seenOf(p.of(map[string]string{"traceparent": traceparent(i)})).Parent
-			if want := fmt.Sprintf("%032x", i+1); got != want {
-				t.Fatalf("round %d, trace %d: parent %s, want %s", round, i, got, want)
+	// More traces than slots, in turn, from several goroutines (as the
+	// worker's handlers are): every lookup must see its own.
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for round := range 3 {
+				for i := range 3 * len(p.slots) {
+					i := (i + g*7) % (3 * len(p.slots))
+					got := seenOf(p.of(map[string]string{"traceparent": traceparent(i)})).Parent
+					if want := fmt.Sprintf("%032x", i+1); got != want {
+						t.Errorf("goroutine %d, round %d, trace %d: parent %s, want %s", g, round, i, got, want)
+						return
+					}
+				}
 			}
-		}
+		})
 	}
+	wg.Wait()
 }
 
 // b3ish reads a header besides the one it reports in Fields, as the B3
