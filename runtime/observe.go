@@ -81,14 +81,25 @@ func engineObserver(o Observer) queue.Observer {
 // settled turns the engine's settlements into Settlements.
 type settled struct{ o Observer }
 
-var outcomes = map[string]Outcome{
-	"ack": OutcomeSucceeded, "retry": OutcomeRetried, "dead": OutcomeDeadLettered, "requeue": OutcomeRequeued,
+// outcome returns the Outcome of an engine's action.
+func outcome(action string) Outcome {
+	switch action {
+	case "ack":
+		return OutcomeSucceeded
+	case "retry":
+		return OutcomeRetried
+	case "dead":
+		return OutcomeDeadLettered
+	case "requeue":
+		return OutcomeRequeued
+	}
+	return Outcome(action)
 }
 
 // Settled implements queue.Observer.
 func (s settled) Settled(j queue.Job, es queue.Settlement) {
 	ctx := context.Background()
-	st := Settlement{Queue: es.Queue, Outcome: outcomes[es.Action], Err: es.Err, Started: es.Start, Duration: es.Elapsed}
+	st := Settlement{Queue: es.Queue, Outcome: outcome(es.Action), Err: es.Err, Started: es.Start, Duration: es.Elapsed}
 	if job, ok := j.(*Job); ok && job.observed != nil {
 		ctx, job.observed = job.observed, nil
 		st.Job, st.Ran = job, true

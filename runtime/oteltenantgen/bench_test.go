@@ -5,7 +5,9 @@ package oteltenantgen_test
 // handlers works them, the timer covering both. "on" records every span
 // and metric with the SDK (always sampled, nothing exported: a span
 // processor-less TracerProvider and a ManualReader never collected);
-// "sampled" is the same with a ParentBased(TraceIDRatioBased(0.1))
+// "exported" is "on" with what a deployment runs, a batch span processor,
+// whose exporter discards the spans; "sampled" is "exported" with a
+// ParentBased(TraceIDRatioBased(0.1))
 // sampler, as a production deployment would run it; "off" leaves
 // Config.Observer and EnqueueMiddleware unset. Workloads: noop, a task
 // that does nothing for one tenant; tenant, tasks for 50 tenants that each
@@ -37,7 +39,7 @@ import (
 
 func BenchmarkTelemetry(b *testing.B) {
 	for _, workload := range []string{"noop", "tenant"} {
-		for _, mode := range []string{"off", "on", "sampled"} {
+		for _, mode := range []string{"off", "on", "exported", "sampled"} {
 			b.Run(fmt.Sprintf("workload=%s/telemetry=%s", workload, mode), func(b *testing.B) { benchTelemetry(b, workload, mode) })
 		}
 	}
@@ -59,12 +61,17 @@ func benchTelemetry(b *testing.B, workload, mode string) {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if mode != "off" {
-		sampler := sdktrace.AlwaysSample()
+		topts := []sdktrace.TracerProviderOption{sdktrace.WithSampler(sdktrace.AlwaysSample())}
 		if mode == "sampled" {
-			sampler = sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1))
+			topts[0] = sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1)))
 		}
+		if mode != "on" {
+			topts = append(topts, sdktrace.WithBatcher(discard{}))
+		}
+		tp := sdktrace.NewTracerProvider(topts...)
+		b.Cleanup(func() { tp.Shutdown(context.Background()) })
 		oteltenantgen.Instrument(&cfg,
-			oteltenantgen.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler))),
+			oteltenantgen.WithTracerProvider(tp),
 			oteltenantgen.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))))
 	}
 	var ran atomic.Int64
@@ -135,3 +142,9 @@ func benchTelemetry(b *testing.B, workload, mode string) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/task")
 }
+
+// discard is a span exporter that drops what it is given.
+type discard struct{}
+
+func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discard) Shutdown(context.Context) error                             { return nil }

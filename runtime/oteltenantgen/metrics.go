@@ -2,7 +2,7 @@ package oteltenantgen
 
 import (
 	"context"
-	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -25,15 +25,20 @@ const (
 // for long tasks and long waits.
 var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 300, 900, 3600}
 
-// instruments are the synchronous instruments of a Telemetry.
+// instruments are the instruments of a Telemetry. The counters are
+// observable: a task adds to its series' counts (an atomic addition, where
+// a synchronous counter's Add costs the SDK an attribute lookup and an
+// aggregation), and a collection reports them all. Sums are sums: what is
+// exported is the same. The histograms are synchronous, as OpenTelemetry
+// has no other.
 type instruments struct {
-	enqueued, started, succeeded, failed, retried, dead, requeued metric.Int64Counter
+	enqueued, started, succeeded, failed, retried, dead, requeued metric.Int64ObservableCounter
 	duration, latency                                             metric.Float64Histogram
 }
 
 func newInstruments(m metric.Meter) instruments {
-	counter := func(name, desc string) metric.Int64Counter {
-		c, err := m.Int64Counter(name, metric.WithDescription(desc), metric.WithUnit("{task}"))
+	counter := func(name, desc string) metric.Int64ObservableCounter {
+		c, err := m.Int64ObservableCounter(name, metric.WithDescription(desc), metric.WithUnit("{task}"))
 		if err != nil {
 			otel.Handle(err)
 		}
@@ -60,56 +65,37 @@ func newInstruments(m metric.Meter) instruments {
 	}
 }
 
-// noExemplar is the ctx that counters record with. With the SDK's default
-// exemplar filter a measurement made with a sampled span's ctx is offered
-// to an exemplar reservoir, which costs a counter more than its addition:
-// exemplars of the duration and latency histograms (recorded with the
-// attempt's ctx) link metrics to traces, those of counters add little.
-var noExemplar = context.Background()
-
-// attrKey identifies one attribute set.
-type attrKey struct {
-	queue, task, tenant, outcome string
-}
-
-// attrCache keeps the attributes of each attrKey, as the option slices
-// that instruments take, so that recording a measurement allocates
-// nothing of this package's once its attributes were seen. Its size is
-// the metrics' cardinality, which the tenant labels bound.
-type attrCache struct{ m sync.Map }
-
-// attrOpts are the options of one attribute set, for counters and for
-// histograms.
-type attrOpts struct {
-	add    []metric.AddOption
-	record []metric.RecordOption
-}
-
-func (c *attrCache) get(k attrKey, tenant bool) *attrOpts {
-	if v, ok := c.m.Load(k); ok {
-		return v.(*attrOpts)
+// registerCounts reports the counts of every series to the counters at
+// each collection. The MeterProvider calls it for as long as it lives,
+// as long as t.
+func (t *Telemetry) registerCounts() {
+	m := t.m
+	_, err := t.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		t.cache.m.Range(func(_, v any) bool {
+			se := v.(*series)
+			observe := func(c metric.Int64ObservableCounter, n *atomic.Int64, opts attrOpts) {
+				// Only the series counted: a synchronous counter has no
+				// point before its first Add either.
+				if v := n.Load(); v > 0 {
+					o.ObserveInt64(c, v, opts.observe...)
+				}
+			}
+			observe(m.enqueued, &se.n.enqueued, se.plain)
+			observe(m.started, &se.n.started, se.plain)
+			observe(m.succeeded, &se.n.succeeded, se.plain)
+			observe(m.retried, &se.n.retried, se.plain)
+			observe(m.dead, &se.n.dead, se.plain)
+			observe(m.requeued, &se.n.requeued, se.plain)
+			for i := range outcomes {
+				observe(m.failed, &se.n.failed[i], se.outcome[i])
+			}
+			return true
+		})
+		return nil
+	}, m.enqueued, m.started, m.succeeded, m.failed, m.retried, m.dead, m.requeued)
+	if err != nil {
+		otel.Handle(err)
 	}
-	kvs := make([]attribute.KeyValue, 0, 4)
-	kvs = append(kvs, queueKey.String(k.queue), taskKey.String(k.task))
-	if tenant {
-		kvs = append(kvs, tenantKey.String(k.tenant))
-	}
-	if k.outcome != "" {
-		kvs = append(kvs, outcomeKey.String(k.outcome))
-	}
-	opt := metric.WithAttributeSet(attribute.NewSet(kvs...))
-	v, _ := c.m.LoadOrStore(k, &attrOpts{add: []metric.AddOption{opt}, record: []metric.RecordOption{opt}})
-	return v.(*attrOpts)
-}
-
-// attrs returns the attributes of a task of queue, task and tenant, with
-// outcome ("" for none).
-func (t *Telemetry) attrs(queue, task, tenant, outcome string) *attrOpts {
-	label := ""
-	if t.tenants != nil {
-		label = t.tenants.label(tenant)
-	}
-	return t.cache.get(attrKey{queue, task, label, outcome}, t.tenants != nil)
 }
 
 // countEnqueued counts the requests of a batch that were enqueued: those
@@ -132,47 +118,47 @@ func (t *Telemetry) countEnqueued(ctx context.Context, reqs []runtime.Request, i
 			if t.tenants != nil {
 				t.tenants.seen(r.Tenant) // a process that only enqueues ranks its tenants too
 			}
-			t.m.enqueued.Add(noExemplar, 1, t.attrs(t.queueOf(r), r.Name, r.Tenant, "").add...)
+			t.series(t.queueOf(r), r.Name, r.Tenant).n.enqueued.Add(1)
 		}
 	}
 }
 
-// countStarted counts an attempt's start.
-func (t *Telemetry) countStarted(ctx context.Context, job *runtime.Job) {
+// countStarted counts an attempt's start, and returns its series.
+func (t *Telemetry) countStarted(job *runtime.Job) *series {
 	if t.tenants != nil {
 		t.tenants.seen(job.Tenant)
 	}
-	t.m.started.Add(noExemplar, 1, t.attrs(job.Queue, job.Name, job.Tenant, "").add...)
+	se := t.series(job.Queue, job.Name, job.Tenant)
+	se.n.started.Add(1)
+	return se
 }
 
 // countSettled counts a settlement, and records the duration and start
-// latency of an attempt that ran.
-func (t *Telemetry) countSettled(ctx context.Context, s runtime.Settlement) {
+// latency of an attempt that ran. It returns the series of its task.
+func (t *Telemetry) countSettled(ctx context.Context, s runtime.Settlement) *series {
 	task, tenant := "", ""
 	if s.Job != nil {
 		task, tenant = s.Job.Name, s.Job.Tenant
 	}
-	plain := t.attrs(s.Queue, task, tenant, "")
+	se := t.series(s.Queue, task, tenant)
 	// The histograms first: a reader that sees the outcome counted sees
 	// its duration too.
 	if s.Ran {
-		t.m.duration.Record(ctx, s.Duration.Seconds(), t.attrs(s.Queue, task, tenant, string(s.Outcome)).record...)
-		t.m.latency.Record(ctx, s.StartLatency().Seconds(), plain.record...)
+		t.m.duration.Record(ctx, s.Duration.Seconds(), se.withOutcome(s.Outcome).record...)
+		t.m.latency.Record(ctx, s.StartLatency().Seconds(), se.plain.record...)
 	}
 	switch s.Outcome {
 	case runtime.OutcomeSucceeded:
-		t.m.succeeded.Add(noExemplar, 1, plain.add...)
+		se.n.succeeded.Add(1)
 	case runtime.OutcomeRetried:
-		t.m.retried.Add(noExemplar, 1, plain.add...)
-		if s.Ran {
-			t.m.failed.Add(noExemplar, 1, t.attrs(s.Queue, task, tenant, string(s.Outcome)).add...)
-		}
+		se.n.retried.Add(1)
 	case runtime.OutcomeDeadLettered:
-		t.m.dead.Add(noExemplar, 1, plain.add...)
-		if s.Ran {
-			t.m.failed.Add(noExemplar, 1, t.attrs(s.Queue, task, tenant, string(s.Outcome)).add...)
-		}
+		se.n.dead.Add(1)
 	case runtime.OutcomeRequeued:
-		t.m.requeued.Add(noExemplar, 1, plain.add...)
+		se.n.requeued.Add(1)
 	}
+	if s.Ran && (s.Outcome == runtime.OutcomeRetried || s.Outcome == runtime.OutcomeDeadLettered) {
+		se.n.failed[outcomeIndex(s.Outcome)].Add(1)
+	}
+	return se
 }

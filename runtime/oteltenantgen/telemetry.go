@@ -24,7 +24,8 @@ type Telemetry struct {
 	meter     metric.Meter
 	m         instruments
 	tenants   *tenantLabels // nil: the tenant is no metric attribute
-	cache     attrCache
+	cache     seriesCache
+	producers producers
 	minScrape time.Duration
 
 	defaultQueue string // of requests that name no queue
@@ -119,6 +120,8 @@ func New(opts ...Option) *Telemetry {
 		defaultQueue: "default",
 	}
 	t.m = newInstruments(t.meter)
+	t.registerCounts()
+	t.producers.init(t.prop)
 	return t
 }
 

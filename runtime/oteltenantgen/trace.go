@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
@@ -133,67 +133,63 @@ func (t *Telemetry) inject(ctx context.Context, reqs []runtime.Request) []runtim
 // Start starts the process span of an attempt. It implements
 // runtime.Observer.
 func (t *Telemetry) Start(ctx context.Context, job *runtime.Job) context.Context {
-	t.countStarted(ctx, job)
-	ctx, _ = t.startProcess(ctx, job)
+	se := t.countStarted(job)
+	ctx, _ = t.startProcess(ctx, job, se)
 	return ctx
 }
 
-// startProcess starts the process span of job under ctx.
-func (t *Telemetry) startProcess(ctx context.Context, job *runtime.Job) (context.Context, trace.Span) {
-	opts := make([]trace.SpanStartOption, 0, 3)
-	opts = append(opts, consumerKind)
-	if len(job.Headers) > 0 {
-		carrier := propagation.MapCarrier(job.Headers)
-		producer := t.prop.Extract(context.Background(), carrier)
-		if b := baggage.FromContext(producer); b.Len() > 0 {
-			ctx = baggage.ContextWithBaggage(ctx, b)
-		}
-		if sc := trace.SpanContextFromContext(producer); sc.IsValid() {
-			opts = append(opts, trace.WithLinks(trace.Link{SpanContext: sc}))
-			if job.Headers[batchHeader] == "" {
-				ctx = trace.ContextWithRemoteSpanContext(ctx, sc)
-			} else {
-				opts = append(opts, trace.WithNewRoot())
-			}
-		}
-	}
-	ctx, span := t.tracer.Start(ctx, "process "+job.Queue, opts...)
-	// Attributes only for a span that records: an unsampled attempt then
-	// costs no attribute at all. (Samplers see the name, kind and links.)
-	if span.IsRecording() {
-		span.SetAttributes(jobAttrs(job)...)
-	}
-	return ctx, span
+// startProcess starts the process span of job under ctx. Its attributes
+// are set as it ends (Settled), all at once: the SDK then allocates them
+// once, at their final size, where attributes set at the start and an
+// outcome added at the end make it allocate them twice. Samplers and span
+// processors' OnStart, which run inside Start, would not see attributes
+// set after it either; exporters see them all.
+func (t *Telemetry) startProcess(ctx context.Context, job *runtime.Job, se *series) (context.Context, trace.Span) {
+	p := t.producers.of(job.Headers)
+	return t.tracer.Start(p.context(ctx), se.span, p.opts...)
 }
 
-// jobAttrs returns the span attributes of job.
-func jobAttrs(job *runtime.Job) []attribute.KeyValue {
-	attrs := make([]attribute.KeyValue, 0, 9) // with room for the outcome
-	attrs = append(attrs,
+// spanAttrs is the room for a process span's attributes.
+type spanAttrs [9]attribute.KeyValue
+
+// attrPool keeps the slices that process spans' attributes are built in:
+// SetAttributes copies what it is given (the SDK into the span's own
+// slice, exactly as large), so that a slice of this package's needs no
+// allocation per attempt.
+var attrPool = sync.Pool{New: func() any { return new(spanAttrs) }}
+
+// setJobAttrs sets the attributes of job, settled with outcome, on span.
+func setJobAttrs(span trace.Span, job *runtime.Job, outcome runtime.Outcome) {
+	buf := attrPool.Get().(*spanAttrs)
+	attrs := append(buf[:0],
 		systemAttr, semconv.MessagingOperationTypeProcess, semconv.MessagingOperationName("process"),
 		semconv.MessagingDestinationName(job.Queue), semconv.MessagingMessageID(string(job.ID)),
-		TaskKey.String(job.Name), AttemptKey.Int(job.Attempt),
+		TaskKey.String(job.Name), AttemptKey.Int(job.Attempt), OutcomeKey.String(string(outcome)),
 	)
 	if job.Tenant != "" {
 		attrs = append(attrs, TenantKey.String(job.Tenant))
 	}
-	return attrs
+	span.SetAttributes(attrs...)
+	*buf = spanAttrs{} // no references kept from the pool
+	attrPool.Put(buf)
 }
 
 // Settled ends the process span of a settled attempt, or records one for
 // a task that never ran, and counts the outcome. It implements
 // runtime.Observer.
 func (t *Telemetry) Settled(ctx context.Context, s runtime.Settlement) {
-	t.countSettled(ctx, s)
+	se := t.countSettled(ctx, s)
 	if s.Job == nil {
 		return // poison: nothing to name a span after
 	}
 	span := trace.SpanFromContext(ctx)
 	if !s.Ran {
-		_, span = t.startProcess(ctx, s.Job)
+		_, span = t.startProcess(ctx, s.Job, se)
 	}
+	// Attributes only for a span that records: an unsampled attempt then
+	// costs no attribute at all.
 	if span.IsRecording() {
-		span.SetAttributes(OutcomeKey.String(string(s.Outcome)))
+		setJobAttrs(span, s.Job, s.Outcome)
 	}
 	if s.Err != nil && s.Outcome != runtime.OutcomeRequeued {
 		recordError(span, s.Err)
