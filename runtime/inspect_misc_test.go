@@ -239,6 +239,11 @@ func TestInspectorRetryNow(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.WaitFor(t, "the retry to run", func() bool { return runs.Load() == 2 })
+	// Its acknowledgement may follow the task's return by a moment.
+	testenv.WaitFor(t, "the retry to be acknowledged", func() bool {
+		qs, err := in.Queues(ctx)
+		return err == nil && qs[0].Running == 0
+	})
 	if line := `msg="inspector: task made ready now" queue=default task_id=` + string(id); !strings.Contains(logs.String(), line) {
 		t.Errorf("logs do not record the action (%s):\n%s", line, logs.String())
 	}

@@ -23,7 +23,9 @@
 #      staticcheck: built from the module cache, no network needed);
 #   4. in bench/, which has no tests: go build ./..., go vet ./... and the
 #      same staticcheck;
-#   5. go test -race -count=1 ./...
+#   5. go test -race -count=1 -parallel 8 ./... (the tests mostly wait on
+#      Redis, PostgreSQL and their own workers, so eight parallel tests per
+#      package finish sooner than one per core; a later -parallel wins)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -83,5 +85,5 @@ step "bench/: go build ./... && go vet ./... && staticcheck ./..."
 staticcheck="$(go tool -n staticcheck)"
 (cd bench && go build ./... && go vet ./... && "$staticcheck" ./...)
 
-step "go test -race -count=1${*:+ $*} ./..."
-go test -race -count=1 "$@" ./...
+step "go test -race -count=1 -parallel 8${*:+ $*} ./..."
+go test -race -count=1 -parallel 8 "$@" ./...

@@ -36,22 +36,24 @@ const cancelTTL = 10 * time.Minute
 // Inspector.
 var ErrCancelled = errors.New("tenantgen: task cancelled through the Inspector")
 
-// earlyTTL is how long a worker remembers a cancel request for a task it
-// does not run: the task may be read but not started yet.
-const earlyTTL = time.Minute
-
 // cancels holds the cancel functions of a worker's running tasks.
+//
+// A worker keeps no message for a task it does not run: a task that it has
+// read but not started yet is cancelled by the next heartbeat's lookup in
+// the cancel requests. A remembered message would outlive its request and
+// cancel the task again once the Inspector requeued it under the same ID.
 type cancels struct {
 	mu        sync.Mutex
 	running   map[string]*cancelled // by task ID
-	early     map[string]time.Time  // requests for tasks not running here, by task ID
 	available []*cancelled          // free records, so that tracking a task allocates nothing
+	runs      uint64                // attempts tracked so far, numbering them
 }
 
 // cancelled is a running task's queue and cancel function, and whether
 // the Inspector asked for it.
 type cancelled struct {
 	queue     string
+	run       uint64 // which attempt of the worker's it is
 	cancel    context.CancelFunc
 	requested bool
 }
@@ -66,12 +68,8 @@ func (c *cancels) track(queue, id string, cancel context.CancelFunc) {
 	} else {
 		r = new(cancelled)
 	}
-	r.queue, r.cancel, r.requested = queue, cancel, false
-	if _, ok := c.early[id]; ok {
-		delete(c.early, id)
-		r.requested = true
-		cancel()
-	}
+	c.runs++
+	r.queue, r.run, r.cancel, r.requested = queue, c.runs, cancel, false
 	c.running[id] = r
 	c.mu.Unlock()
 }
@@ -91,25 +89,20 @@ func (c *cancels) untrack(id string) bool {
 	return requested
 }
 
-// request cancels task id if it runs here, else remembers the request for
-// a while, and reports whether it ran here.
-func (c *cancels) request(id string, now time.Time) bool {
+// request cancels task id if it runs here, and reports whether it did. A
+// run other than 0 must be the attempt's: a heartbeat's lookup, read
+// before a settled attempt's request was forgotten, must not cancel the
+// next attempt of a task that was requeued meanwhile.
+func (c *cancels) request(id string, run uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if r, ok := c.running[id]; ok {
-		r.requested = true
-		r.cancel()
-		return true
+	r, ok := c.running[id]
+	if !ok || (run != 0 && r.run != run) {
+		return false
 	}
-	for k, at := range c.early {
-		if now.Sub(at) > earlyTTL {
-			delete(c.early, k)
-		}
-	}
-	if len(c.early) < 10000 {
-		c.early[id] = now
-	}
-	return false
+	r.requested = true
+	r.cancel()
+	return true
 }
 
 // cancelListener receives cancel requests until ctx is cancelled.
@@ -129,20 +122,26 @@ func (w *Worker) cancelListener(ctx context.Context) {
 			if !found || w.insp.tallies[queue] == nil {
 				continue // not a queue of this worker
 			}
-			if w.insp.cancels.request(id, time.Now()) {
+			if w.insp.cancels.request(id, 0) {
 				w.log.Info("task cancelled through the Inspector", "queue", queue, "task_id", id)
 			}
 		}
 	}
 }
 
-// byQueue returns the IDs of the running tasks, by queue.
-func (c *cancels) byQueue() map[string][]string {
+// byQueue returns the IDs of the running tasks and the numbers of their
+// attempts (see request), by queue.
+func (c *cancels) byQueue() map[string]*cancelCheck {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := map[string][]string{}
+	out := map[string]*cancelCheck{}
 	for id, r := range c.running {
-		out[r.queue] = append(out[r.queue], id)
+		cc := out[r.queue]
+		if cc == nil {
+			cc = &cancelCheck{queue: r.queue}
+			out[r.queue] = cc
+		}
+		cc.ids, cc.runs = append(cc.ids, id), append(cc.runs, r.run)
 	}
 	return out
 }
@@ -152,25 +151,26 @@ func (c *cancels) byQueue() map[string][]string {
 type cancelCheck struct {
 	queue string
 	ids   []string
+	runs  []uint64 // of the attempts, by index of ids
 	cmd   *redis.FloatSliceCmd
 }
 
 // cancelChecks queues in pipe the lookups of this worker's running tasks
 // in their queues' cancel requests.
-func (w *Worker) cancelChecks(ctx context.Context, pipe redis.Pipeliner) []cancelCheck {
-	var checks []cancelCheck
-	for q, ids := range w.insp.cancels.byQueue() {
-		k := queueKeys(w.cfg.Prefix, q, 0)
-		checks = append(checks, cancelCheck{queue: q, ids: ids, cmd: pipe.ZMScore(ctx, k.cancelKey(), ids...)})
+func (w *Worker) cancelChecks(ctx context.Context, pipe redis.Pipeliner) []*cancelCheck {
+	var checks []*cancelCheck
+	for q, c := range w.insp.cancels.byQueue() {
+		c.cmd = pipe.ZMScore(ctx, queueKeys(w.cfg.Prefix, q, 0).cancelKey(), c.ids...)
+		checks = append(checks, c)
 	}
 	return checks
 }
 
 // applyCancelChecks cancels the running tasks that the lookups found.
-func (w *Worker) applyCancelChecks(checks []cancelCheck, now time.Time) {
+func (w *Worker) applyCancelChecks(checks []*cancelCheck, now time.Time) {
 	for _, c := range checks {
 		for i, score := range c.cmd.Val() {
-			if score > float64(now.UnixMilli()) && w.insp.cancels.request(c.ids[i], now) {
+			if score > float64(now.UnixMilli()) && w.insp.cancels.request(c.ids[i], c.runs[i]) {
 				w.log.Info("task cancelled through the Inspector", "queue", c.queue, "task_id", c.ids[i])
 			}
 		}

@@ -189,6 +189,6 @@ func newInspectState(queues []string, status workerStatus) inspectState {
 	for _, q := range queues {
 		st.tallies[q] = &tally{tenants: map[string]int64{}}
 	}
-	st.cancels = &cancels{running: map[string]*cancelled{}, early: map[string]time.Time{}}
+	st.cancels = &cancels{running: map[string]*cancelled{}}
 	return st
 }
