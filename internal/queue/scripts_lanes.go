@@ -36,12 +36,24 @@ local lim = base .. 'lim'
 local limited = redis.call('EXISTS', lim) == 1
 local paused = redis.call('EXISTS', base .. 'pt') == 1
 local order, byLane = {}, {}
+-- Whether a task has limits of its own, by ":<task>": a batch asks once
+-- per task, not once per element.
+local own = {}
 for i = 2, #ARGV, 2 do
 	local key, lane = ARGV[i], ARGV[i]
 	if key ~= '-' then
 		local c = string.find(key, ':', 1, true)
-		if c and not (limited and redis.call('HEXISTS', lim, string.sub(key, c)) == 1) then
-			lane = string.sub(key, 1, c - 1)
+		if c then
+			local has = false
+			if limited then
+				local f = string.sub(key, c)
+				has = own[f]
+				if has == nil then
+					has = redis.call('HEXISTS', lim, f) == 1
+					own[f] = has
+				end
+			end
+			if not has then lane = string.sub(key, 1, c - 1) end
 		end
 	end
 	local l = byLane[lane]
@@ -106,24 +118,50 @@ return {#due, next[2] or false}
 // ackCountedScript acknowledges and deletes entries that counted against
 // their lanes' caps, ending their counts: only for an entry that XACK
 // really acknowledged, so that a redelivered or reclaimed entry is never
-// counted down twice. The entries of one lane are counted down together,
-// and deleted with one XDEL.
+// counted down twice. The entries of one lane are counted down together.
+//
+// One XACK takes all the entries. When it acknowledges fewer than it was
+// given (some were settled or reclaimed meanwhile), the ones it did are
+// those still in the stream: every script that acknowledges a counted
+// entry deletes it in the same step, and a worker acknowledges only
+// entries it read.
 //
 // KEYS: stream. ARGV: base, group, then pairs of entry ID and lane.
 var ackCountedScript = redis.NewScript(laneLua + `
-local base = ARGV[1]
-local acked, order, byLane = {}, {}, {}
+local base, s = ARGV[1], KEYS[1]
+local ids = {}
+for i = 3, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+local acked = 0
+for j = 1, #ids, 500 do
+	acked = acked + redis.call('XACK', s, ARGV[2], unpack(ids, j, math.min(j + 499, #ids)))
+end
+local all = acked == #ids
+local order, byLane = {}, {}
 for i = 3, #ARGV, 2 do
-	if redis.call('XACK', KEYS[1], ARGV[2], ARGV[i]) == 1 then
-		acked[#acked + 1] = ARGV[i]
+	if all or #redis.call('XRANGE', s, ARGV[i], ARGV[i]) == 1 then
 		local lane = ARGV[i + 1]
 		local n = byLane[lane]
 		if not n then order[#order + 1] = lane end
 		byLane[lane] = (n or 0) + 1
 	end
 end
-if #acked > 0 then redis.call('XDEL', KEYS[1], unpack(acked)) end
-for _, lane in ipairs(order) do release(base, lane, byLane[lane]) end
+for j = 1, #ids, 500 do
+	redis.call('XDEL', s, unpack(ids, j, math.min(j + 499, #ids)))
+end
+-- Lanes parked at their cap are few, or none: look for them only when
+-- some are.
+local full = redis.call('EXISTS', base .. 'full') == 1
+local woke = false
+for _, lane in ipairs(order) do
+	if redis.call('HINCRBY', base .. 'run', lane, -byLane[lane]) <= 0 then
+		redis.call('HDEL', base .. 'run', lane)
+	end
+	if full and redis.call('SREM', base .. 'full', lane) == 1 then
+		redis.call('RPUSH', base .. 'r', lane)
+		woke = true
+	end
+end
+if woke then wake(base) end
 return 1
 `)
 
@@ -189,6 +227,39 @@ local function clock()
 	return now
 end
 local function ms() return math.floor(clock()) end
+-- The limits of a lane, {weight, cap, ms between starts (0: no rate)},
+-- parsed once per record per fetch: the lanes of a limited task share
+-- theirs (":<task>"), and a tenant's lanes meet theirs once per round.
+local recs = {}
+local rated = {} -- the next start of the rated lanes this fetch started, by lane
+local function limitsOf(lane)
+	local i = string.find(lane, ':', 1, true)
+	local field = lane
+	if i then field = string.sub(lane, i) end
+	local l = recs[field]
+	if l then return l end
+	local rec = redis.call('HGET', lim, field)
+	if not rec and not i then rec = deflim end
+	l = {1, 0, 0}
+	if rec and rec ~= '' then
+		local w, c, n, per = string.match(rec, '^(%d+) (%d+) (%d+) (%d+)$')
+		n, per = tonumber(n) or 0, tonumber(per) or 0
+		l[1], l[2] = math.max(tonumber(w) or 1, 1), tonumber(c) or 0
+		if n > 0 and per > 0 then l[3] = per / n end
+	end
+	recs[field] = l
+	return l
+end
+-- unreserve gives n back from a lane's count, deleting it at zero, and
+-- returns what is left.
+local function unreserve(lane, n)
+	local c = redis.call('HINCRBY', run, lane, -n)
+	if c <= 0 then
+		redis.call('HDEL', run, lane)
+		return 0
+	end
+	return c
+end
 if limited then
 	clock()
 	local due = redis.call('ZRANGEBYSCORE', wait, '-inf', string.format('%.3f', now), 'LIMIT', 0, 100)
@@ -224,30 +295,43 @@ while got < want and steps < want + 100 do
 		steps = steps + 1
 		local tenant = tenantOf(lane)
 		local weight, cap, every, tat, count = 1, 0, 0, 0, 0
-		local park, score
+		local park, score, take, credit, rounds
+		local reserved = 0 -- counted against the cap ahead of the pop
 		if paused and tenant ~= '' and redis.call('SISMEMBER', base .. 'pt', tenant) == 1 then
 			park = 'held'
 		elseif limited and tenant ~= '' then
-			local rec
-			local i = string.find(lane, ':', 1, true)
-			if i then
-				rec = redis.call('HGET', lim, string.sub(lane, i))
-			else
-				rec = redis.call('HGET', lim, lane) or deflim
-			end
-			if rec and rec ~= '' then
-				local w, c, n, per = string.match(rec, '^(%d+) (%d+) (%d+) (%d+)$')
-				weight, cap = math.max(tonumber(w) or 1, 1), tonumber(c) or 0
-				n, per = tonumber(n) or 0, tonumber(per) or 0
-				if n > 0 and per > 0 then every = per / n end
-			end
-			if cap > 0 then
-				count = tonumber(redis.call('HGET', run, lane)) or 0
-				if count >= cap then park = 'full' end
-			end
-			if not park and every > 0 then
-				tat = tonumber(redis.call('GET', base .. 'rt:' .. lane)) or 0
+			local l = limitsOf(lane)
+			weight, cap, every = l[1], l[2], l[3]
+			if every > 0 then
+				tat = rated[lane] or tonumber(redis.call('GET', base .. 'rt:' .. lane)) or 0
 				if tat > now then park, score = 'wait', tat end
+			end
+		end
+		if not park then
+			-- How many tasks this turn takes: its weight (or what is left
+			-- of an unfinished turn), times the rounds that the fetch
+			-- covers; one for a rated lane (GCRA spaces its starts); no
+			-- more than its cap leaves.
+			credit = weight
+			if weight > 1 then credit = tonumber(redis.call('HGET', cr, lane)) or weight end
+			rounds = 1
+			if lanes > 0 and lanes < want - got then rounds = math.ceil((want - got) / lanes) end
+			take = math.min(credit + weight * (rounds - 1), want - got)
+			if every > 0 then take = 1 end
+			if cap > 0 then
+				-- Count the turn against the cap before the pop: one call
+				-- where reading the count first and adding to it took two.
+				-- What the cap clips or the pop does not find is given back
+				-- after it.
+				count = redis.call('HINCRBY', run, lane, take)
+				local before = count - take
+				if before >= cap then
+					unreserve(lane, take)
+					park = 'full'
+				else
+					reserved = take
+					take = math.min(take, cap - before)
+				end
 			end
 		end
 		if park then
@@ -258,19 +342,9 @@ while got < want and steps < want + 100 do
 				redis.call('SADD', base .. park, lane)
 			end
 		else
-			-- How many tasks this turn takes: its weight (or what is left
-			-- of an unfinished turn), times the rounds that the fetch
-			-- covers; one for a rated lane (GCRA spaces its starts); no
-			-- more than its cap leaves.
-			local credit = weight
-			if weight > 1 then credit = tonumber(redis.call('HGET', cr, lane)) or weight end
-			local rounds = 1
-			if lanes > 0 and lanes < want - got then rounds = math.ceil((want - got) / lanes) end
-			local take = math.min(credit + weight * (rounds - 1), want - got)
-			if every > 0 then take = 1 end
-			if cap > 0 then take = math.min(take, cap - count) end
 			local lk = base .. 'l:' .. lane
 			local elems = redis.call('LPOP', lk, take)
+			local added = 0
 			if elems then
 				for _, elem in ipairs(elems) do
 					if #elem > maxPayload then
@@ -298,11 +372,16 @@ while got < want and steps < want + 100 do
 						else
 							redis.call('XADD', s, '*', 'e', env)
 						end
-						got = got + 1
+						added = added + 1
 					end
 				end
+			end
+			got = got + added
+			-- Only the entries added count against the cap: give back what
+			-- the cap clipped, the pop missed and the oversize elements.
+			if reserved > added then count = unreserve(lane, reserved - added) end
+			if elems then
 				local n = #elems
-				if cap > 0 then count = redis.call('HINCRBY', run, lane, n) end
 				if every > 0 then
 					tat = math.max(tat, now) + every
 					redis.call('SET', base .. 'rt:' .. lane, string.format('%.3f', tat), 'PX', math.ceil(tat - now))
@@ -313,9 +392,17 @@ while got < want and steps < want + 100 do
 				elseif cap > 0 and count >= cap then
 					if weight > 1 then redis.call('HDEL', cr, lane) end
 					redis.call('SADD', base .. 'full', lane)
-				elseif every > 0 then
+				elseif every >= 1 then
 					if weight > 1 then redis.call('HDEL', cr, lane) end
 					redis.call('ZADD', wait, string.format('%.3f', tat), lane)
+				elseif every > 0 then
+					-- Starts less than a millisecond apart: back in the
+					-- ring, where its next turn is most often due already;
+					-- if not, that turn parks it (once per start at most),
+					-- as this fetch does if it meets it again.
+					if weight > 1 then redis.call('HDEL', cr, lane) end
+					rated[lane] = tat
+					back[#back + 1] = lane
 				elseif weight > 1 and n < credit and rounds == 1 then
 					-- The fetch ran out mid-turn: the turn goes on next time.
 					redis.call('HSET', cr, lane, credit - n)
