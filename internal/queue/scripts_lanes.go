@@ -152,10 +152,26 @@ end
 -- some are.
 local full = redis.call('EXISTS', base .. 'full') == 1
 local woke = false
-for _, lane in ipairs(order) do
-	if redis.call('HINCRBY', base .. 'run', lane, -byLane[lane]) <= 0 then
-		redis.call('HDEL', base .. 'run', lane)
+-- The lanes' counts, read with one HMGET and written with one HSET (those
+-- still running tasks) and one HDEL (those at zero), not two calls a lane.
+local run = base .. 'run'
+local set, del = {}, {}
+for j = 1, #order, 500 do
+	local part = {unpack(order, j, math.min(j + 499, #order))}
+	local got = redis.call('HMGET', run, unpack(part))
+	for k, lane in ipairs(part) do
+		local c = (tonumber(got[k]) or 0) - byLane[lane]
+		if c > 0 then
+			set[#set + 1] = lane
+			set[#set + 1] = c
+		else
+			del[#del + 1] = lane
+		end
 	end
+end
+for j = 1, #set, 500 do redis.call('HSET', run, unpack(set, j, math.min(j + 499, #set))) end
+for j = 1, #del, 500 do redis.call('HDEL', run, unpack(del, j, math.min(j + 499, #del))) end
+for _, lane in ipairs(order) do
 	if full and redis.call('SREM', base .. 'full', lane) == 1 then
 		redis.call('RPUSH', base .. 'r', lane)
 		woke = true
@@ -250,15 +266,23 @@ local function limitsOf(lane)
 	recs[field] = l
 	return l
 end
--- unreserve gives n back from a lane's count, deleting it at zero, and
--- returns what is left.
-local function unreserve(lane, n)
-	local c = redis.call('HINCRBY', run, lane, -n)
-	if c <= 0 then
-		redis.call('HDEL', run, lane)
-		return 0
+-- The counts of capped lanes, read with one HMGET per pass of the ring and
+-- written back with one HSET at the end, not two calls per lane's turn.
+local counts, changed = {}, {}
+local function countOf(batch, from)
+	local lane = batch[from]
+	if counts[lane] == nil then
+		local ask = {}
+		for j = from, #batch do
+			if counts[batch[j]] == nil then
+				ask[#ask + 1] = batch[j]
+				counts[batch[j]] = 0
+			end
+		end
+		local got = redis.call('HMGET', run, unpack(ask))
+		for j, v in ipairs(ask) do counts[v] = tonumber(got[j]) or 0 end
 	end
-	return c
+	return counts[lane]
 end
 if limited then
 	clock()
@@ -296,13 +320,16 @@ while got < want and steps < want + 100 do
 		local tenant = tenantOf(lane)
 		local weight, cap, every, tat, count = 1, 0, 0, 0, 0
 		local park, score, take, credit, rounds
-		local reserved = 0 -- counted against the cap ahead of the pop
 		if paused and tenant ~= '' and redis.call('SISMEMBER', base .. 'pt', tenant) == 1 then
 			park = 'held'
 		elseif limited and tenant ~= '' then
 			local l = limitsOf(lane)
 			weight, cap, every = l[1], l[2], l[3]
-			if every > 0 then
+			if cap > 0 then
+				count = countOf(batch, bi)
+				if count >= cap then park = 'full' end
+			end
+			if not park and every > 0 then
 				tat = rated[lane] or tonumber(redis.call('GET', base .. 'rt:' .. lane)) or 0
 				if tat > now then park, score = 'wait', tat end
 			end
@@ -318,21 +345,7 @@ while got < want and steps < want + 100 do
 			if lanes > 0 and lanes < want - got then rounds = math.ceil((want - got) / lanes) end
 			take = math.min(credit + weight * (rounds - 1), want - got)
 			if every > 0 then take = 1 end
-			if cap > 0 then
-				-- Count the turn against the cap before the pop: one call
-				-- where reading the count first and adding to it took two.
-				-- What the cap clips or the pop does not find is given back
-				-- after it.
-				count = redis.call('HINCRBY', run, lane, take)
-				local before = count - take
-				if before >= cap then
-					unreserve(lane, take)
-					park = 'full'
-				else
-					reserved = take
-					take = math.min(take, cap - before)
-				end
-			end
+			if cap > 0 then take = math.min(take, cap - count) end
 		end
 		if park then
 			if weight > 1 then redis.call('HDEL', cr, lane) end
@@ -377,9 +390,14 @@ while got < want and steps < want + 100 do
 				end
 			end
 			got = got + added
-			-- Only the entries added count against the cap: give back what
-			-- the cap clipped, the pop missed and the oversize elements.
-			if reserved > added then count = unreserve(lane, reserved - added) end
+			-- Only the entries added count against the cap, not the
+			-- oversize elements dead-lettered.
+			if cap > 0 and added > 0 then
+				count = count + added
+				if not changed[lane] then changed[#changed + 1] = lane end
+				changed[lane] = true
+				counts[lane] = count
+			end
 			if elems then
 				local n = #elems
 				if every > 0 then
@@ -418,6 +436,16 @@ while got < want and steps < want + 100 do
 	end
 	if #back > 0 then redis.call('RPUSH', ring, unpack(back)) end
 	if front then redis.call('LPUSH', ring, front) end
+end
+if #changed > 0 then
+	local args = {}
+	for _, lane in ipairs(changed) do
+		args[#args + 1] = lane
+		args[#args + 1] = counts[lane]
+	end
+	for j = 1, #args, 500 do
+		redis.call('HSET', run, unpack(args, j, math.min(j + 499, #args)))
+	end
 end
 if redis.call('LLEN', ring) > 0 then wake(base) end
 out[3] = got
