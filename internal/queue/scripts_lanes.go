@@ -199,9 +199,13 @@ return 1
 // turn is its credit in cr. Meeting a lane of a paused tenant, it parks it
 // in held; a lane at its concurrency cap, in full; a lane over its rate, in
 // wait, scored by when it may start (GCRA: one start every per/starts ms,
-// its theoretical arrival time in rt:<lane>, expiring once it passes). Due
-// lanes of wait go back to the ring first. Without limits (no defaults, no
-// lim hash), none of that is looked at.
+// its theoretical arrival time in rt:<lane>, expiring once it passes); a
+// lane whose starts are under a millisecond apart goes back to the ring
+// after a start, and to wait only if its next turn comes too early. Due
+// lanes of wait go back to the ring first. Limits cost Redis calls, which
+// cost more than the data they touch: records, counts and rates are read
+// once per fetch or per pass where they can be, not per lane's turn.
+// Without limits (no defaults, no lim hash), none of that is looked at.
 //
 // An element larger than the max payload is dead-lettered here, with a
 // record of its first bytes and its size, so that no worker reads it.
@@ -284,7 +288,10 @@ local function countOf(batch, from)
 	end
 	return counts[lane]
 end
-if limited then
+-- Whether lanes wait for their rate: a queue with caps and no rates never
+-- looks at wait, nor at the clock.
+local waiting = limited and redis.call('EXISTS', wait) == 1
+if waiting then
 	clock()
 	local due = redis.call('ZRANGEBYSCORE', wait, '-inf', string.format('%.3f', now), 'LIMIT', 0, 100)
 	if #due > 0 then
@@ -330,6 +337,7 @@ while got < want and steps < want + 100 do
 				if count >= cap then park = 'full' end
 			end
 			if not park and every > 0 then
+				clock()
 				tat = rated[lane] or tonumber(redis.call('GET', base .. 'rt:' .. lane)) or 0
 				if tat > now then park, score = 'wait', tat end
 			end
@@ -351,6 +359,7 @@ while got < want and steps < want + 100 do
 			if weight > 1 then redis.call('HDEL', cr, lane) end
 			if park == 'wait' then
 				redis.call('ZADD', wait, string.format('%.3f', score), lane)
+				waiting = true
 			else
 				redis.call('SADD', base .. park, lane)
 			end
@@ -413,6 +422,7 @@ while got < want and steps < want + 100 do
 				elseif every >= 1 then
 					if weight > 1 then redis.call('HDEL', cr, lane) end
 					redis.call('ZADD', wait, string.format('%.3f', tat), lane)
+					waiting = true
 				elseif every > 0 then
 					-- Starts less than a millisecond apart: back in the
 					-- ring, where its next turn is most often due already;
@@ -449,9 +459,9 @@ if #changed > 0 then
 end
 if redis.call('LLEN', ring) > 0 then wake(base) end
 out[3] = got
-if limited then
+if waiting then
 	local nxt = redis.call('ZRANGE', wait, 0, 0, 'WITHSCORES')
-	if nxt[2] then out[2] = math.max(1, math.ceil(tonumber(nxt[2]) - now)) end
+	if nxt[2] then out[2] = math.max(1, math.ceil(tonumber(nxt[2]) - clock())) end
 end
 return out
 `)
