@@ -115,6 +115,64 @@ local next = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {#due, next[2] or false}
 `)
 
+// ackCountedLua defines, after laneLua, the Lua function ackCounted(s,
+// base, group, args, from), which acknowledges and deletes the entries of
+// stream s whose IDs and lanes are the pairs of args from index from on,
+// ending their counts, as ackCountedScript documents.
+const ackCountedLua = laneLua + `
+local function ackCounted(s, base, group, args, from)
+	local ids = {}
+	for i = from, #args, 2 do ids[#ids + 1] = args[i] end
+	local acked = 0
+	for j = 1, #ids, 500 do
+		acked = acked + redis.call('XACK', s, group, unpack(ids, j, math.min(j + 499, #ids)))
+	end
+	local all = acked == #ids
+	local order, byLane = {}, {}
+	for i = from, #args, 2 do
+		if all or #redis.call('XRANGE', s, args[i], args[i]) == 1 then
+			local lane = args[i + 1]
+			local n = byLane[lane]
+			if not n then order[#order + 1] = lane end
+			byLane[lane] = (n or 0) + 1
+		end
+	end
+	for j = 1, #ids, 500 do
+		redis.call('XDEL', s, unpack(ids, j, math.min(j + 499, #ids)))
+	end
+	-- Lanes parked at their cap are few, or none: look for them only when
+	-- some are.
+	local full = redis.call('EXISTS', base .. 'full') == 1
+	local woke = false
+	-- The lanes' counts, read with one HMGET and written with one HSET (those
+	-- still running tasks) and one HDEL (those at zero), not two calls a lane.
+	local run = base .. 'run'
+	local set, del = {}, {}
+	for j = 1, #order, 500 do
+		local part = {unpack(order, j, math.min(j + 499, #order))}
+		local got = redis.call('HMGET', run, unpack(part))
+		for k, lane in ipairs(part) do
+			local c = (tonumber(got[k]) or 0) - byLane[lane]
+			if c > 0 then
+				set[#set + 1] = lane
+				set[#set + 1] = c
+			else
+				del[#del + 1] = lane
+			end
+		end
+	end
+	for j = 1, #set, 500 do redis.call('HSET', run, unpack(set, j, math.min(j + 499, #set))) end
+	for j = 1, #del, 500 do redis.call('HDEL', run, unpack(del, j, math.min(j + 499, #del))) end
+	for _, lane in ipairs(order) do
+		if full and redis.call('SREM', base .. 'full', lane) == 1 then
+			redis.call('RPUSH', base .. 'r', lane)
+			woke = true
+		end
+	end
+	if woke then wake(base) end
+end
+`
+
 // ackCountedScript acknowledges and deletes entries that counted against
 // their lanes' caps, ending their counts: only for an entry that XACK
 // really acknowledged, so that a redelivered or reclaimed entry is never
@@ -127,57 +185,8 @@ return {#due, next[2] or false}
 // entries it read.
 //
 // KEYS: stream. ARGV: base, group, then pairs of entry ID and lane.
-var ackCountedScript = redis.NewScript(laneLua + `
-local base, s = ARGV[1], KEYS[1]
-local ids = {}
-for i = 3, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
-local acked = 0
-for j = 1, #ids, 500 do
-	acked = acked + redis.call('XACK', s, ARGV[2], unpack(ids, j, math.min(j + 499, #ids)))
-end
-local all = acked == #ids
-local order, byLane = {}, {}
-for i = 3, #ARGV, 2 do
-	if all or #redis.call('XRANGE', s, ARGV[i], ARGV[i]) == 1 then
-		local lane = ARGV[i + 1]
-		local n = byLane[lane]
-		if not n then order[#order + 1] = lane end
-		byLane[lane] = (n or 0) + 1
-	end
-end
-for j = 1, #ids, 500 do
-	redis.call('XDEL', s, unpack(ids, j, math.min(j + 499, #ids)))
-end
--- Lanes parked at their cap are few, or none: look for them only when
--- some are.
-local full = redis.call('EXISTS', base .. 'full') == 1
-local woke = false
--- The lanes' counts, read with one HMGET and written with one HSET (those
--- still running tasks) and one HDEL (those at zero), not two calls a lane.
-local run = base .. 'run'
-local set, del = {}, {}
-for j = 1, #order, 500 do
-	local part = {unpack(order, j, math.min(j + 499, #order))}
-	local got = redis.call('HMGET', run, unpack(part))
-	for k, lane in ipairs(part) do
-		local c = (tonumber(got[k]) or 0) - byLane[lane]
-		if c > 0 then
-			set[#set + 1] = lane
-			set[#set + 1] = c
-		else
-			del[#del + 1] = lane
-		end
-	end
-end
-for j = 1, #set, 500 do redis.call('HSET', run, unpack(set, j, math.min(j + 499, #set))) end
-for j = 1, #del, 500 do redis.call('HDEL', run, unpack(del, j, math.min(j + 499, #del))) end
-for _, lane in ipairs(order) do
-	if full and redis.call('SREM', base .. 'full', lane) == 1 then
-		redis.call('RPUSH', base .. 'r', lane)
-		woke = true
-	end
-end
-if woke then wake(base) end
+var ackCountedScript = redis.NewScript(ackCountedLua + `
+ackCounted(KEYS[1], ARGV[1], ARGV[2], ARGV, 3)
 return 1
 `)
 
@@ -213,12 +222,17 @@ return 1
 // Redis came back empty (failover to an empty replica, a restart without
 // persistence): the stream, and with it the group, is recreated.
 //
+// It first acknowledges the worker's entries that counted against a cap,
+// as ackCountedScript does: one script call per fetch, where a script of
+// their own cost a second (each call costs Redis more than its commands).
+//
 // KEYS: stream. ARGV: base, group, n, the limits record of tenant lanes by
 // default ("" for none), max payload bytes, dead max length, dead max age
-// ms. It returns {recreated (0 or 1), wait, moved}, where wait is -2 if the
+// ms, then pairs of entry ID and lane of the counted entries to
+// acknowledge. It returns {recreated (0 or 1), wait, moved}, where wait is -2 if the
 // queue is paused, else the ms until the first lane of wait may start, or
 // -1 if none waits.
-var fetchScript = redis.NewScript(buryLua + laneLua + `
+var fetchScript = redis.NewScript(buryLua + ackCountedLua + `
 local s, base = KEYS[1], ARGV[1]
 local want = tonumber(ARGV[3])
 local out = {0, -1, 0}
@@ -226,6 +240,9 @@ if redis.call('EXISTS', s) == 0 then
 	redis.call('XGROUP', 'CREATE', s, ARGV[2], '0', 'MKSTREAM')
 	out[1] = 1
 end
+-- The worker's counted acknowledgements come first, so that the lanes
+-- they free are in the ring for this fetch.
+if #ARGV > 7 then ackCounted(s, base, ARGV[2], ARGV, 8) end
 if redis.call('EXISTS', base .. 'p') == 1 then
 	out[2] = -2
 	return out
