@@ -344,6 +344,7 @@ while got < want and steps < want + 100 do
 		local tenant = tenantOf(lane)
 		local weight, cap, every, tat, count = 1, 0, 0, 0, 0
 		local park, score, take, credit, rounds
+		local started = false -- the rated lane's next start is written already
 		if paused and tenant ~= '' and redis.call('SISMEMBER', base .. 'pt', tenant) == 1 then
 			park = 'held'
 		elseif limited and tenant ~= '' then
@@ -355,7 +356,19 @@ while got < want and steps < want + 100 do
 			end
 			if not park and every > 0 then
 				clock()
-				tat = rated[lane] or tonumber(redis.call('GET', base .. 'rt:' .. lane)) or 0
+				tat = rated[lane]
+				if not tat then
+					-- Most lanes met are due: write the next start of one
+					-- due now, reading the last in the same call, and put
+					-- that back if it is not due after all.
+					local rk, nxt = base .. 'rt:' .. lane, now + every
+					tat = tonumber(redis.call('SET', rk, string.format('%.3f', nxt), 'PX', math.ceil(every), 'GET')) or 0
+					if tat > now then
+						redis.call('SET', rk, string.format('%.3f', tat), 'PX', math.ceil(tat - now))
+					else
+						tat, started = now, true
+					end
+				end
 				if tat > now then park, score = 'wait', tat end
 			end
 		end
@@ -428,7 +441,9 @@ while got < want and steps < want + 100 do
 				local n = #elems
 				if every > 0 then
 					tat = math.max(tat, now) + every
-					redis.call('SET', base .. 'rt:' .. lane, string.format('%.3f', tat), 'PX', math.ceil(tat - now))
+					if not started then
+						redis.call('SET', base .. 'rt:' .. lane, string.format('%.3f', tat), 'PX', math.ceil(tat - now))
+					end
 				end
 				-- A short pop emptied the list.
 				if n < take or redis.call('LLEN', lk) == 0 then
