@@ -15,7 +15,7 @@ import (
 // never to hold a tenant back, so that the difference is the price of
 // counting, not of waiting.
 //
-//	go test -run '^$' -bench TenantLimits -benchtime 50000x -count 3 ./runtime/
+//	go test -run '^$' -bench TenantLimits -benchtime 10000x ./runtime/
 func BenchmarkTenantLimits(b *testing.B) {
 	const tenants, batch = 50, 1000
 	for _, work := range []time.Duration{0, 2 * time.Millisecond} {

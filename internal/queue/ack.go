@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -80,14 +81,16 @@ func (w *Worker) completer() {
 
 // queueAcks queues on pipe the commands that acknowledge and delete the
 // entries of acks: per partition, one XACK and one XDEL for the entries
-// that count against no cap, and one ackCountedScript for those that do.
-func (w *Worker) queueAcks(ctx context.Context, pipe redis.Pipeliner, acks []*delivery) []redis.Cmder {
+// that count against no cap, and one ackCountedScript for those that do,
+// except in the partitions of fetching, whose fetch scripts acknowledge
+// them: for those it returns the arguments to append to the fetch's.
+func (w *Worker) queueAcks(ctx context.Context, pipe redis.Pipeliner, acks []*delivery, fetching []*part) ([]redis.Cmder, map[*part][]any) {
 	if len(acks) == 0 {
-		return nil
+		return nil, nil
 	}
 	type byPart struct {
 		plain   []string
-		counted []any // ARGV of ackCountedScript
+		counted []any // pairs of entry ID and lane
 	}
 	parts := make(map[*part]*byPart, 1)
 	for _, d := range acks {
@@ -97,25 +100,32 @@ func (w *Worker) queueAcks(ctx context.Context, pipe redis.Pipeliner, acks []*de
 			parts[d.p] = b
 		}
 		if d.counted {
-			if b.counted == nil {
-				b.counted = []any{d.p.k.base, group}
-			}
 			b.counted = append(b.counted, d.entry, d.lane)
 		} else {
 			b.plain = append(b.plain, d.entry)
 		}
 	}
+	var folded map[*part][]any
 	cmds := make([]redis.Cmder, 0, 2*len(parts))
 	for p, b := range parts {
 		stream := p.k.stream
 		if len(b.plain) > 0 {
 			cmds = append(cmds, pipe.XAck(ctx, stream, group, b.plain...), pipe.XDel(ctx, stream, b.plain...))
 		}
-		if b.counted != nil {
-			cmds = append(cmds, ackCountedScript.EvalSha(ctx, pipe, []string{stream}, b.counted...))
+		if b.counted == nil {
+			continue
 		}
+		if slices.Contains(fetching, p) {
+			if folded == nil {
+				folded = make(map[*part][]any, 1)
+			}
+			folded[p] = b.counted
+			continue
+		}
+		args := append([]any{p.k.base, group}, b.counted...)
+		cmds = append(cmds, ackCountedScript.EvalSha(ctx, pipe, []string{stream}, args...))
 	}
-	return cmds
+	return cmds, folded
 }
 
 // flushAcks acknowledges acks in one pipeline, retrying on errors; if
@@ -142,7 +152,7 @@ func (w *Worker) flushAcks(acks []*delivery) {
 // holds them.
 func (w *Worker) sendAcks(ctx context.Context, acks []*delivery) error {
 	pipe := w.rdb.Pipeline()
-	w.queueAcks(ctx, pipe, acks)
+	w.queueAcks(ctx, pipe, acks, nil)
 	if err := execPipe(ctx, w.rdb, pipe); err != nil {
 		return err
 	}

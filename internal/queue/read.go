@@ -76,12 +76,18 @@ func (w *Worker) read(ctx context.Context, parts []*part, count int, wait bool, 
 // in one pipeline, which a *redis.ClusterClient splits by node.
 func (w *Worker) fetchNow(ctx context.Context, acks []*delivery, parts []*part, count int) ([]*delivery, error) {
 	pipe := w.rdb.Pipeline()
-	ackCmds := w.queueAcks(ctx, pipe, acks)
+	ackCmds, folded := w.queueAcks(ctx, pipe, acks, parts)
 	fetches := make([]*redis.Cmd, len(parts))
 	reads := make([]*redis.XStreamSliceCmd, len(parts))
 	for i, p := range parts {
-		fetches[i] = fetchScript.EvalSha(ctx, pipe, []string{p.k.stream},
-			p.k.base, group, count, p.limit, w.maxPayload, w.cfg.DeadMaxLen, w.deadMaxAge())
+		args := []any{p.k.base, group, count, p.limit, w.maxPayload, w.cfg.DeadMaxLen, w.deadMaxAge()}
+		if c := folded[p]; c != nil {
+			args = append(args, c...)
+		}
+		fetches[i] = fetchScript.EvalSha(ctx, pipe, []string{p.k.stream}, args...)
+		if folded[p] != nil {
+			ackCmds = append(ackCmds, fetches[i]) // it acknowledges too
+		}
 		reads[i] = pipe.XReadGroup(ctx, &redis.XReadGroupArgs{
 			Group: group, Consumer: w.id, Streams: []string{p.k.stream, ">"}, Count: int64(count), Block: -1,
 		})

@@ -36,12 +36,24 @@ local lim = base .. 'lim'
 local limited = redis.call('EXISTS', lim) == 1
 local paused = redis.call('EXISTS', base .. 'pt') == 1
 local order, byLane = {}, {}
+-- Whether a task has limits of its own, by ":<task>": a batch asks once
+-- per task, not once per element.
+local own = {}
 for i = 2, #ARGV, 2 do
 	local key, lane = ARGV[i], ARGV[i]
 	if key ~= '-' then
 		local c = string.find(key, ':', 1, true)
-		if c and not (limited and redis.call('HEXISTS', lim, string.sub(key, c)) == 1) then
-			lane = string.sub(key, 1, c - 1)
+		if c then
+			local has = false
+			if limited then
+				local f = string.sub(key, c)
+				has = own[f]
+				if has == nil then
+					has = redis.call('HEXISTS', lim, f) == 1
+					own[f] = has
+				end
+			end
+			if not has then lane = string.sub(key, 1, c - 1) end
 		end
 	end
 	local l = byLane[lane]
@@ -103,30 +115,6 @@ local next = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {#due, next[2] or false}
 `)
 
-// ackCountedScript acknowledges and deletes entries that counted against
-// their lanes' caps, ending their counts: only for an entry that XACK
-// really acknowledged, so that a redelivered or reclaimed entry is never
-// counted down twice. The entries of one lane are counted down together,
-// and deleted with one XDEL.
-//
-// KEYS: stream. ARGV: base, group, then pairs of entry ID and lane.
-var ackCountedScript = redis.NewScript(laneLua + `
-local base = ARGV[1]
-local acked, order, byLane = {}, {}, {}
-for i = 3, #ARGV, 2 do
-	if redis.call('XACK', KEYS[1], ARGV[2], ARGV[i]) == 1 then
-		acked[#acked + 1] = ARGV[i]
-		local lane = ARGV[i + 1]
-		local n = byLane[lane]
-		if not n then order[#order + 1] = lane end
-		byLane[lane] = (n or 0) + 1
-	end
-end
-if #acked > 0 then redis.call('XDEL', KEYS[1], unpack(acked)) end
-for _, lane in ipairs(order) do release(base, lane, byLane[lane]) end
-return 1
-`)
-
 // fetchScript moves up to n tasks from the lanes of the ring to the stream,
 // each lane in turn, for the consumer's XREADGROUP that follows it in the
 // same pipeline. Each task becomes a stream entry with fields e, i when
@@ -145,9 +133,13 @@ return 1
 // turn is its credit in cr. Meeting a lane of a paused tenant, it parks it
 // in held; a lane at its concurrency cap, in full; a lane over its rate, in
 // wait, scored by when it may start (GCRA: one start every per/starts ms,
-// its theoretical arrival time in rt:<lane>, expiring once it passes). Due
-// lanes of wait go back to the ring first. Without limits (no defaults, no
-// lim hash), none of that is looked at.
+// its theoretical arrival time in rt:<lane>, expiring once it passes); a
+// lane whose starts are under a millisecond apart goes back to the ring
+// after a start, and to wait only if its next turn comes too early. Due
+// lanes of wait go back to the ring first. Limits cost Redis calls, which
+// cost more than the data they touch: records, counts and rates are read
+// once per fetch or per pass where they can be, not per lane's turn.
+// Without limits (no defaults, no lim hash), none of that is looked at.
 //
 // An element larger than the max payload is dead-lettered here, with a
 // record of its first bytes and its size, so that no worker reads it.
@@ -155,12 +147,17 @@ return 1
 // Redis came back empty (failover to an empty replica, a restart without
 // persistence): the stream, and with it the group, is recreated.
 //
+// It first acknowledges the worker's entries that counted against a cap,
+// as ackCountedScript does: one script call per fetch, where a script of
+// their own cost a second (each call costs Redis more than its commands).
+//
 // KEYS: stream. ARGV: base, group, n, the limits record of tenant lanes by
 // default ("" for none), max payload bytes, dead max length, dead max age
-// ms. It returns {recreated (0 or 1), wait, moved}, where wait is -2 if the
+// ms, then pairs of entry ID and lane of the counted entries to
+// acknowledge. It returns {recreated (0 or 1), wait, moved}, where wait is -2 if the
 // queue is paused, else the ms until the first lane of wait may start, or
 // -1 if none waits.
-var fetchScript = redis.NewScript(buryLua + laneLua + `
+var fetchScript = redis.NewScript(buryLua + ackCountedLua + `
 local s, base = KEYS[1], ARGV[1]
 local want = tonumber(ARGV[3])
 local out = {0, -1, 0}
@@ -168,6 +165,9 @@ if redis.call('EXISTS', s) == 0 then
 	redis.call('XGROUP', 'CREATE', s, ARGV[2], '0', 'MKSTREAM')
 	out[1] = 1
 end
+-- The worker's counted acknowledgements come first, so that the lanes
+-- they free are in the ring for this fetch.
+if #ARGV > 7 then ackCounted(s, base, ARGV[2], ARGV, 8) end
 if redis.call('EXISTS', base .. 'p') == 1 then
 	out[2] = -2
 	return out
@@ -189,7 +189,51 @@ local function clock()
 	return now
 end
 local function ms() return math.floor(clock()) end
-if limited then
+-- The limits of a lane, {weight, cap, ms between starts (0: no rate)},
+-- parsed once per record per fetch: the lanes of a limited task share
+-- theirs (":<task>"), and a tenant's lanes meet theirs once per round.
+local recs = {}
+local rated = {} -- the next start of the rated lanes this fetch started, by lane
+local function limitsOf(lane)
+	local i = string.find(lane, ':', 1, true)
+	local field = lane
+	if i then field = string.sub(lane, i) end
+	local l = recs[field]
+	if l then return l end
+	local rec = redis.call('HGET', lim, field)
+	if not rec and not i then rec = deflim end
+	l = {1, 0, 0}
+	if rec and rec ~= '' then
+		local w, c, n, per = string.match(rec, '^(%d+) (%d+) (%d+) (%d+)$')
+		n, per = tonumber(n) or 0, tonumber(per) or 0
+		l[1], l[2] = math.max(tonumber(w) or 1, 1), tonumber(c) or 0
+		if n > 0 and per > 0 then l[3] = per / n end
+	end
+	recs[field] = l
+	return l
+end
+-- The counts of capped lanes, read with one HMGET per pass of the ring and
+-- written back with one HSET at the end, not two calls per lane's turn.
+local counts, changed = {}, {}
+local function countOf(batch, from)
+	local lane = batch[from]
+	if counts[lane] == nil then
+		local ask = {}
+		for j = from, #batch do
+			if counts[batch[j]] == nil then
+				ask[#ask + 1] = batch[j]
+				counts[batch[j]] = 0
+			end
+		end
+		local got = redis.call('HMGET', run, unpack(ask))
+		for j, v in ipairs(ask) do counts[v] = tonumber(got[j]) or 0 end
+	end
+	return counts[lane]
+end
+-- Whether lanes wait for their rate: a queue with caps and no rates never
+-- looks at wait, nor at the clock.
+local waiting = limited and redis.call('EXISTS', wait) == 1
+if waiting then
 	clock()
 	local due = redis.call('ZRANGEBYSCORE', wait, '-inf', string.format('%.3f', now), 'LIMIT', 0, 100)
 	if #due > 0 then
@@ -224,53 +268,60 @@ while got < want and steps < want + 100 do
 		steps = steps + 1
 		local tenant = tenantOf(lane)
 		local weight, cap, every, tat, count = 1, 0, 0, 0, 0
-		local park, score
+		local park, score, take, credit, rounds
+		local started = false -- the rated lane's next start is written already
 		if paused and tenant ~= '' and redis.call('SISMEMBER', base .. 'pt', tenant) == 1 then
 			park = 'held'
 		elseif limited and tenant ~= '' then
-			local rec
-			local i = string.find(lane, ':', 1, true)
-			if i then
-				rec = redis.call('HGET', lim, string.sub(lane, i))
-			else
-				rec = redis.call('HGET', lim, lane) or deflim
-			end
-			if rec and rec ~= '' then
-				local w, c, n, per = string.match(rec, '^(%d+) (%d+) (%d+) (%d+)$')
-				weight, cap = math.max(tonumber(w) or 1, 1), tonumber(c) or 0
-				n, per = tonumber(n) or 0, tonumber(per) or 0
-				if n > 0 and per > 0 then every = per / n end
-			end
+			local l = limitsOf(lane)
+			weight, cap, every = l[1], l[2], l[3]
 			if cap > 0 then
-				count = tonumber(redis.call('HGET', run, lane)) or 0
+				count = countOf(batch, bi)
 				if count >= cap then park = 'full' end
 			end
 			if not park and every > 0 then
-				tat = tonumber(redis.call('GET', base .. 'rt:' .. lane)) or 0
+				clock()
+				tat = rated[lane]
+				if not tat then
+					-- Most lanes met are due: write the next start of one
+					-- due now, reading the last in the same call, and put
+					-- that back if it is not due after all.
+					local rk, nxt = base .. 'rt:' .. lane, now + every
+					tat = tonumber(redis.call('SET', rk, string.format('%.3f', nxt), 'PX', math.ceil(every), 'GET')) or 0
+					if tat > now then
+						redis.call('SET', rk, string.format('%.3f', tat), 'PX', math.ceil(tat - now))
+					else
+						tat, started = now, true
+					end
+				end
 				if tat > now then park, score = 'wait', tat end
 			end
+		end
+		if not park then
+			-- How many tasks this turn takes: its weight (or what is left
+			-- of an unfinished turn), times the rounds that the fetch
+			-- covers; one for a rated lane (GCRA spaces its starts); no
+			-- more than its cap leaves.
+			credit = weight
+			if weight > 1 then credit = tonumber(redis.call('HGET', cr, lane)) or weight end
+			rounds = 1
+			if lanes > 0 and lanes < want - got then rounds = math.ceil((want - got) / lanes) end
+			take = math.min(credit + weight * (rounds - 1), want - got)
+			if every > 0 then take = 1 end
+			if cap > 0 then take = math.min(take, cap - count) end
 		end
 		if park then
 			if weight > 1 then redis.call('HDEL', cr, lane) end
 			if park == 'wait' then
 				redis.call('ZADD', wait, string.format('%.3f', score), lane)
+				waiting = true
 			else
 				redis.call('SADD', base .. park, lane)
 			end
 		else
-			-- How many tasks this turn takes: its weight (or what is left
-			-- of an unfinished turn), times the rounds that the fetch
-			-- covers; one for a rated lane (GCRA spaces its starts); no
-			-- more than its cap leaves.
-			local credit = weight
-			if weight > 1 then credit = tonumber(redis.call('HGET', cr, lane)) or weight end
-			local rounds = 1
-			if lanes > 0 and lanes < want - got then rounds = math.ceil((want - got) / lanes) end
-			local take = math.min(credit + weight * (rounds - 1), want - got)
-			if every > 0 then take = 1 end
-			if cap > 0 then take = math.min(take, cap - count) end
 			local lk = base .. 'l:' .. lane
 			local elems = redis.call('LPOP', lk, take)
+			local added = 0
 			if elems then
 				for _, elem in ipairs(elems) do
 					if #elem > maxPayload then
@@ -298,14 +349,26 @@ while got < want and steps < want + 100 do
 						else
 							redis.call('XADD', s, '*', 'e', env)
 						end
-						got = got + 1
+						added = added + 1
 					end
 				end
+			end
+			got = got + added
+			-- Only the entries added count against the cap, not the
+			-- oversize elements dead-lettered.
+			if cap > 0 and added > 0 then
+				count = count + added
+				if not changed[lane] then changed[#changed + 1] = lane end
+				changed[lane] = true
+				counts[lane] = count
+			end
+			if elems then
 				local n = #elems
-				if cap > 0 then count = redis.call('HINCRBY', run, lane, n) end
 				if every > 0 then
 					tat = math.max(tat, now) + every
-					redis.call('SET', base .. 'rt:' .. lane, string.format('%.3f', tat), 'PX', math.ceil(tat - now))
+					if not started then
+						redis.call('SET', base .. 'rt:' .. lane, string.format('%.3f', tat), 'PX', math.ceil(tat - now))
+					end
 				end
 				-- A short pop emptied the list.
 				if n < take or redis.call('LLEN', lk) == 0 then
@@ -313,9 +376,18 @@ while got < want and steps < want + 100 do
 				elseif cap > 0 and count >= cap then
 					if weight > 1 then redis.call('HDEL', cr, lane) end
 					redis.call('SADD', base .. 'full', lane)
-				elseif every > 0 then
+				elseif every >= 1 then
 					if weight > 1 then redis.call('HDEL', cr, lane) end
 					redis.call('ZADD', wait, string.format('%.3f', tat), lane)
+					waiting = true
+				elseif every > 0 then
+					-- Starts less than a millisecond apart: back in the
+					-- ring, where its next turn is most often due already;
+					-- if not, that turn parks it (once per start at most),
+					-- as this fetch does if it meets it again.
+					if weight > 1 then redis.call('HDEL', cr, lane) end
+					rated[lane] = tat
+					back[#back + 1] = lane
 				elseif weight > 1 and n < credit and rounds == 1 then
 					-- The fetch ran out mid-turn: the turn goes on next time.
 					redis.call('HSET', cr, lane, credit - n)
@@ -332,11 +404,21 @@ while got < want and steps < want + 100 do
 	if #back > 0 then redis.call('RPUSH', ring, unpack(back)) end
 	if front then redis.call('LPUSH', ring, front) end
 end
+if #changed > 0 then
+	local args = {}
+	for _, lane in ipairs(changed) do
+		args[#args + 1] = lane
+		args[#args + 1] = counts[lane]
+	end
+	for j = 1, #args, 500 do
+		redis.call('HSET', run, unpack(args, j, math.min(j + 499, #args)))
+	end
+end
 if redis.call('LLEN', ring) > 0 then wake(base) end
 out[3] = got
-if limited then
+if waiting then
 	local nxt = redis.call('ZRANGE', wait, 0, 0, 'WITHSCORES')
-	if nxt[2] then out[2] = math.max(1, math.ceil(tonumber(nxt[2]) - now)) end
+	if nxt[2] then out[2] = math.max(1, math.ceil(tonumber(nxt[2]) - clock())) end
 end
 return out
 `)

@@ -1,0 +1,100 @@
+package queue
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// BenchmarkFetchLimits measures what limits cost Redis, alone: fetches of
+// 16 tasks of 50 tenants, each carrying the previous fetch's
+// acknowledgements, as a busy worker of 16 handlers makes them, with no
+// limit, with a concurrency cap of 4 per tenant and with a rate of 100,000
+// starts per second per tenant (limits that never hold a tenant back).
+// redis-cpu-ns/task is the CPU time of the Redis server (a private one,
+// INFO cpu) per task: what limits take from the worker on a small machine.
+//
+//	go test -run '^$' -bench FetchLimits -benchtime 20000x ./internal/queue/
+func BenchmarkFetchLimits(b *testing.B) {
+	rdb := privateRedis(b)
+	const tenants = 50
+	for _, tc := range []struct {
+		name string
+		lim  *Limits
+	}{
+		{"none", nil},
+		{"concurrency=4", &Limits{Concurrency: 4}},
+		{"rate=100000/s", &Limits{Starts: 100000, Per: time.Second}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			cfg := testConfig(b, rdb)
+			c := NewClient(rdb, cfg)
+			ctx := b.Context()
+			if tc.lim != nil {
+				if err := c.SetTaskLimits(ctx, []string{"default"}, map[string]Limits{"bench.limited": *tc.lim}, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			w := NewWorker(c, nil)
+			p := w.parts[0]
+			if err := rdb.XGroupCreateMkStream(ctx, p.k.stream, group, "0").Err(); err != nil {
+				b.Fatal(err)
+			}
+			const batch = 1000
+			for done := 0; done < b.N; done += batch {
+				bt := c.Batch()
+				for i := range min(batch, b.N-done) {
+					e := env("bench.limited", "t"+strconv.Itoa((done+i)%tenants), "default", "{}")
+					if err := bt.Add(ctx, i, e, time.Time{}, 0, ""); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, err := bt.Exec(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			before := redisCPU(b, rdb)
+			b.ResetTimer()
+			var acks []*delivery
+			got := 0
+			for got < b.N {
+				list, err := w.fetchNow(ctx, acks, []*part{p}, 16)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got += len(list)
+				acks = list
+			}
+			if err := w.sendAcks(ctx, acks); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if got != b.N {
+				b.Fatalf("fetched %d tasks, want %d", got, b.N)
+			}
+			b.ReportMetric(float64(redisCPU(b, rdb)-before)/float64(b.N), "redis-cpu-ns/task")
+		})
+	}
+}
+
+// redisCPU returns the CPU time that the Redis server of rdb has used,
+// user and system (INFO cpu).
+func redisCPU(b *testing.B, rdb *redis.Client) time.Duration {
+	b.Helper()
+	info, err := rdb.Info(b.Context(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		name, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (name == "used_cpu_user" || name == "used_cpu_sys") {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second))
+}

@@ -1,0 +1,92 @@
+package queue
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tenantgen/tenantgen/internal/testenv"
+)
+
+// TestLimitsCounts: the counts of capped lanes follow exactly the tasks
+// that run. The fetch counts only the entries it adds (not an oversize
+// element it dead-letters); an acknowledgement that XACK takes only partly
+// (an entry was settled meanwhile) counts down only the entries it really
+// acknowledged; a lane's field is deleted at zero.
+func TestLimitsCounts(t *testing.T) {
+	t.Parallel()
+	rdb := testenv.Redis(t)
+	cfg := testConfig(t, rdb)
+	c := NewClient(rdb, cfg) // no MaxPayload: enqueues the oversize task
+	ctx := t.Context()
+	for _, s := range scripts {
+		if err := s.Load(ctx, rdb).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.SetTaskLimits(ctx, []string{"default"}, map[string]Limits{"t.c": {Concurrency: 10}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	small := cfg
+	small.MaxPayload = 200
+	w := NewWorker(NewClient(rdb, small), nil)
+	k := w.parts[0].k
+	if err := rdb.XGroupCreateMkStream(ctx, k.stream, group, "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	const lane = "a:t.c"
+	count := func() string {
+		t.Helper()
+		n, err := rdb.HGet(ctx, k.base+"run", lane).Result()
+		if err == redis.Nil {
+			return "absent"
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	big := `{"pad":"` + strings.Repeat("x", 300) + `"}`
+	enqueue(t, c, env("t.c", "a", "default", "{}"), env("t.c", "a", "default", big),
+		env("t.c", "a", "default", "{}"), env("t.c", "a", "default", "{}"), env("t.c", "a", "default", "{}"))
+	list, err := w.fetchNow(ctx, nil, w.parts, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 4 {
+		t.Fatalf("fetched %d tasks, want 4 (the oversize one dead-lettered)", len(list))
+	}
+	for _, d := range list {
+		if !d.counted || d.lane != lane {
+			t.Fatalf("delivery counted=%v lane=%q, want counted in lane %q", d.counted, d.lane, lane)
+		}
+	}
+	if diff := cmp.Diff("4", count()); diff != "" {
+		t.Errorf("count after the fetch (-want +got):\n%s", diff)
+	}
+
+	// The first task fails for good meanwhile: it counts down once, by
+	// its settle, however often it is acknowledged afterwards.
+	w.settle(list[0], nil, "dead", "boom")
+	if diff := cmp.Diff("3", count()); diff != "" {
+		t.Errorf("count after a settle (-want +got):\n%s", diff)
+	}
+	for i, acks := range [][]*delivery{list[:3], list[:3], list[3:]} {
+		if err := w.sendAcks(ctx, acks); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"1", "1", "absent"}[i]
+		if diff := cmp.Diff(want, count()); diff != "" {
+			t.Errorf("count after acknowledgement %d (-want +got):\n%s", i+1, diff)
+		}
+	}
+	if n, err := rdb.XLen(ctx, k.stream).Result(); err != nil || n != 0 {
+		t.Errorf("stream holds %d entries, %v; want none", n, err)
+	}
+	if n, err := rdb.ZCard(ctx, k.dead).Result(); err != nil || n != 2 {
+		t.Errorf("dead letter set holds %d, %v; want 2 (the oversize task, the failed one)", n, err)
+	}
+}
