@@ -153,7 +153,7 @@ func (w *Worker) flushAcks(acks []*delivery) {
 func (w *Worker) sendAcks(ctx context.Context, acks []*delivery) error {
 	pipe := w.rdb.Pipeline()
 	w.queueAcks(ctx, pipe, acks, nil)
-	if err := execPipe(ctx, w.rdb, pipe); err != nil {
+	if _, err := execPipe(ctx, w.rdb, pipe); err != nil {
 		return err
 	}
 	w.unhold(acks...)

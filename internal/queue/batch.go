@@ -169,7 +169,7 @@ func (b *Batch) Exec(ctx context.Context) (map[int]string, error) {
 		}
 	}
 	if b.pipe.Len() > 0 {
-		if err := execPipe(ctx, b.c.rdb, b.pipe); err != nil {
+		if _, err := execPipe(ctx, b.c.rdb, b.pipe); err != nil {
 			return nil, fmt.Errorf("tenantgen: enqueue: %w", err)
 		}
 	}

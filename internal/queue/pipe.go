@@ -15,11 +15,13 @@ var scripts = []*redis.Script{enqueueScript, uniqueScript, fetchScript, ackCount
 // body once per server rather than once per task; when the server lacks
 // them (a restart, SCRIPT FLUSH, a new node), execPipe loads them and sends
 // again the commands that failed for that reason alone: those did nothing.
-// It returns the first error of the commands, as Exec does.
-func execPipe(ctx context.Context, rdb redis.UniversalClient, pipe redis.Pipeliner) error {
+// It returns the first error of the commands, as Exec does, and whether it
+// sent some again: the commands that followed those then ran before them,
+// so a read that follows a script saw nothing the script did.
+func execPipe(ctx context.Context, rdb redis.UniversalClient, pipe redis.Pipeliner) (resent bool, err error) {
 	cmds, err := pipe.Exec(ctx)
 	if err == nil {
-		return nil
+		return false, nil
 	}
 	var again []redis.Cmder
 	for _, c := range cmds {
@@ -28,11 +30,11 @@ func execPipe(ctx context.Context, rdb redis.UniversalClient, pipe redis.Pipelin
 		}
 	}
 	if len(again) == 0 {
-		return err
+		return false, err
 	}
 	for _, s := range scripts {
 		if lerr := s.Load(ctx, rdb).Err(); lerr != nil {
-			return err
+			return false, err
 		}
 	}
 	retry := rdb.Pipeline()
@@ -42,10 +44,10 @@ func execPipe(ctx context.Context, rdb redis.UniversalClient, pipe redis.Pipelin
 	retry.Exec(ctx)
 	for _, c := range cmds {
 		if err := c.Err(); err != nil {
-			return err
+			return true, err
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // isNoScript reports whether err is Redis's reply to EVALSHA for a script

@@ -92,7 +92,7 @@ func (w *Worker) fetchNow(ctx context.Context, acks []*delivery, parts []*part, 
 			Group: group, Consumer: w.id, Streams: []string{p.k.stream, ">"}, Count: int64(count), Block: -1,
 		})
 	}
-	execPipe(ctx, w.rdb, pipe)
+	resent, _ := execPipe(ctx, w.rdb, pipe)
 	acked := true
 	for _, c := range ackCmds {
 		if c.Err() != nil {
@@ -129,6 +129,10 @@ func (w *Worker) fetchNow(ctx context.Context, acks []*delivery, parts []*part, 
 		return nil, ctx.Err()
 	case first != nil:
 		return nil, first
+	case resent:
+		// The scripts were loaded and run after the reads, which found
+		// nothing of what they moved: read again.
+		return w.fetchNow(ctx, nil, parts, count)
 	}
 	return nil, redis.Nil
 }

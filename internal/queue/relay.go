@@ -104,7 +104,7 @@ func (c *Client) Relay(ctx context.Context, tasks []Prepared, dedup time.Duratio
 	if len(calls) == 0 {
 		return nil, nil
 	}
-	if err := execPipe(ctx, c.rdb, pipe); err != nil {
+	if _, err := execPipe(ctx, c.rdb, pipe); err != nil {
 		return nil, fmt.Errorf("tenantgen: relay: %w", err)
 	}
 	var dups map[int]string
