@@ -182,31 +182,10 @@ func BenchmarkFetch(b *testing.B) {
 			if err := rdb.XGroupCreateMkStream(ctx, p.k.stream, group, "0").Err(); err != nil {
 				b.Fatal(err)
 			}
-			const batch = 1000
-			for done := 0; done < b.N; done += batch {
-				bt := c.Batch()
-				for i := range min(batch, b.N-done) {
-					e := env("bench.noop", "t"+strconv.Itoa((done+i)%tenants), "default", "{}")
-					if err := bt.Add(ctx, i, e, time.Time{}, 0, ""); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if _, err := bt.Exec(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
+			fillLanes(b, c, "bench.noop", tenants)
 			before := scriptUsec(b, rdb)
 			b.ResetTimer()
-			var acks []*delivery
-			got := 0
-			for got < b.N {
-				list, err := w.fetchNow(ctx, acks, []*part{p}, 64)
-				if err != nil {
-					b.Fatal(err)
-				}
-				got += len(list)
-				acks = list
-			}
+			got, _ := drainPart(b, w, p, 64)
 			b.StopTimer()
 			if got != b.N {
 				b.Fatalf("fetched %d tasks, want %d", got, b.N)
@@ -231,4 +210,39 @@ func scriptUsec(b *testing.B, rdb *redis.Client) int64 {
 		}
 	}
 	return 0
+}
+
+// fillLanes enqueues b.N tasks named task, spread round-robin over the
+// given number of tenants, in batches of 1,000.
+func fillLanes(b *testing.B, c *Client, task string, tenants int) {
+	b.Helper()
+	const batch = 1000
+	for done := 0; done < b.N; done += batch {
+		bt := c.Batch()
+		for i := range min(batch, b.N-done) {
+			e := env(task, "t"+strconv.Itoa((done+i)%tenants), "default", "{}")
+			if err := bt.Add(b.Context(), i, e, time.Time{}, 0, ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := bt.Exec(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// drainPart fetches from p, count at a time, until b.N tasks came, each
+// fetch acknowledging the previous one's tasks; it returns how many came
+// and the last fetch's tasks, not yet acknowledged.
+func drainPart(b *testing.B, w *Worker, p *part, count int) (got int, acks []*delivery) {
+	b.Helper()
+	for got < b.N {
+		list, err := w.fetchNow(b.Context(), acks, []*part{p}, count)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got += len(list)
+		acks = list
+	}
+	return got, acks
 }

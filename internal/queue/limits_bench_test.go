@@ -43,31 +43,10 @@ func BenchmarkFetchLimits(b *testing.B) {
 			if err := rdb.XGroupCreateMkStream(ctx, p.k.stream, group, "0").Err(); err != nil {
 				b.Fatal(err)
 			}
-			const batch = 1000
-			for done := 0; done < b.N; done += batch {
-				bt := c.Batch()
-				for i := range min(batch, b.N-done) {
-					e := env("bench.limited", "t"+strconv.Itoa((done+i)%tenants), "default", "{}")
-					if err := bt.Add(ctx, i, e, time.Time{}, 0, ""); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if _, err := bt.Exec(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
+			fillLanes(b, c, "bench.limited", tenants)
 			before := redisCPU(b, rdb)
 			b.ResetTimer()
-			var acks []*delivery
-			got := 0
-			for got < b.N {
-				list, err := w.fetchNow(ctx, acks, []*part{p}, 16)
-				if err != nil {
-					b.Fatal(err)
-				}
-				got += len(list)
-				acks = list
-			}
+			got, acks := drainPart(b, w, p, 16)
 			if err := w.sendAcks(ctx, acks); err != nil {
 				b.Fatal(err)
 			}
