@@ -5,16 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/tenantgen/tenantgen/internal/testenv"
 	"github.com/tenantgen/tenantgen/runtime"
@@ -32,7 +25,7 @@ func BenchmarkInspector(b *testing.B) {
 		b.Skip("builds 1,000,000 tasks; not with -short")
 	}
 	const tenants, perTenant = 10000, 100
-	rdb, pid := privateRedisB(b)
+	rdb := testenv.PrivateRedis(b)
 	reg := runtime.NewRegistry()
 	task := runtime.NewTask(runtime.TaskSpec{Name: "bench.inspect"}, func(context.Context, runtime.NoArgs) error { return nil })
 	if err := reg.Register(task); err != nil {
@@ -100,13 +93,13 @@ func BenchmarkInspector(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			var self0, self1 syscall.Rusage
 			syscall.Getrusage(syscall.RUSAGE_SELF, &self0)
-			redis0 := cpuTime(pid)
+			redis0 := testenv.RedisCPU(b, rdb)
 			for b.Loop() {
 				if err := bc.f(); err != nil {
 					b.Fatal(err)
 				}
 			}
-			redisCPU := cpuTime(pid) - redis0
+			redisCPU := testenv.RedisCPU(b, rdb) - redis0
 			syscall.Getrusage(syscall.RUSAGE_SELF, &self1)
 			client := time.Duration(self1.Utime.Nano()+self1.Stime.Nano()-self0.Utime.Nano()-self0.Stime.Nano()) * time.Nanosecond
 			n := float64(b.N)
@@ -115,47 +108,4 @@ func BenchmarkInspector(b *testing.B) {
 			b.ReportMetric(float64(client.Microseconds())/1000/n, "client-cpu-ms/op")
 		})
 	}
-}
-
-// privateRedisB starts a redis-server of the benchmark's own, which its
-// million tasks need rather than the shared one.
-func privateRedisB(b *testing.B) (*redis.Client, int) {
-	b.Helper()
-	server, err := exec.LookPath("redis-server")
-	if err != nil {
-		b.Skip("redis-server is not installed; this benchmark needs a Redis of its own")
-	}
-	dir, err := os.MkdirTemp("", "tgi") // short: socket paths are limited to about 100 bytes
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { os.RemoveAll(dir) })
-	sock := filepath.Join(dir, "r.sock")
-	cmd := exec.Command(server, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no", "--dir", dir)
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	rdb := redis.NewClient(&redis.Options{Network: "unix", Addr: sock})
-	b.Cleanup(func() { rdb.Close() })
-	testenv.WaitFor(b, "the private redis-server to answer", func() bool { return rdb.Ping(b.Context()).Err() == nil })
-	return rdb, cmd.Process.Pid
-}
-
-// cpuTime returns the CPU time process pid has used, user and system, from
-// /proc; 0 where there is no /proc.
-func cpuTime(pid int) time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name, which is in parentheses: utime and
-	// stime are the 12th and 13th, in clock ticks (100 a second on Linux).
-	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	s, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+s) * 10 * time.Millisecond
 }

@@ -171,7 +171,7 @@ func (j *countJob) Run(context.Context) error {
 //
 //	go test -run '^$' -bench Fetch -benchtime 20000x ./internal/queue/
 func BenchmarkFetch(b *testing.B) {
-	rdb := privateRedis(b)
+	rdb := testenv.PrivateRedis(b)
 	for _, tenants := range []int{10, 1000, 10000} {
 		b.Run(fmt.Sprintf("tenants=%d", tenants), func(b *testing.B) {
 			cfg := testConfig(b, rdb)

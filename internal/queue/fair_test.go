@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,38 +144,12 @@ func TestFairOldLayoutDrains(t *testing.T) {
 	assertIdle(t, rdb, k)
 }
 
-// privateRedis starts a redis-server of the test's own, on a unix socket,
-// stopped when the test ends: for tests that wipe it. It skips the test
-// without the binary.
-func privateRedis(t testing.TB) *redis.Client {
-	t.Helper()
-	server, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed; this test needs a Redis of its own to wipe")
-	}
-	dir, err := os.MkdirTemp("", "tgr") // short: socket paths are limited to about 100 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	sock := filepath.Join(dir, "r.sock")
-	cmd := exec.Command(server, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no", "--dir", dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	rdb := redis.NewClient(&redis.Options{Network: "unix", Addr: sock})
-	t.Cleanup(func() { rdb.Close() })
-	testenv.WaitFor(t, "the private redis-server to answer", func() bool { return rdb.Ping(t.Context()).Err() == nil })
-	return rdb
-}
-
 // TestFairRedisLostItsData: Redis comes back empty under a live worker
 // (FLUSHALL stands for a failover to an empty replica): the fetch recreates
 // the stream and its group, the worker says so once, and new tasks run.
 func TestFairRedisLostItsData(t *testing.T) {
 	t.Parallel()
-	rdb := privateRedis(t)
+	rdb := testenv.PrivateRedis(t)
 	cfg := testConfig(t, rdb)
 	logs := &logCounter{}
 	cfg.Logger = logs.logger()
@@ -206,7 +177,7 @@ func TestFairRedisLostItsData(t *testing.T) {
 // not grow from 10 to 1,000 lanes with ready tasks.
 func TestFairFetchCommandsPerTask(t *testing.T) {
 	t.Parallel()
-	rdb := privateRedis(t)
+	rdb := testenv.PrivateRedis(t)
 	perTask := func(lanes int) float64 {
 		cfg := testConfig(t, rdb)
 		c := NewClient(rdb, cfg)

@@ -1,12 +1,10 @@
 package queue
 
 import (
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/tenantgen/tenantgen/internal/testenv"
 )
 
 // BenchmarkFetchLimits measures what limits cost Redis, alone: fetches of
@@ -19,7 +17,7 @@ import (
 //
 //	go test -run '^$' -bench FetchLimits -benchtime 20000x ./internal/queue/
 func BenchmarkFetchLimits(b *testing.B) {
-	rdb := privateRedis(b)
+	rdb := testenv.PrivateRedis(b)
 	const tenants = 50
 	for _, tc := range []struct {
 		name string
@@ -44,7 +42,7 @@ func BenchmarkFetchLimits(b *testing.B) {
 				b.Fatal(err)
 			}
 			fillLanes(b, c, "bench.limited", tenants)
-			before := redisCPU(b, rdb)
+			before := testenv.RedisCPU(b, rdb)
 			b.ResetTimer()
 			got, acks := drainPart(b, w, p, 16)
 			if err := w.sendAcks(ctx, acks); err != nil {
@@ -54,26 +52,7 @@ func BenchmarkFetchLimits(b *testing.B) {
 			if got != b.N {
 				b.Fatalf("fetched %d tasks, want %d", got, b.N)
 			}
-			b.ReportMetric(float64(redisCPU(b, rdb)-before)/float64(b.N), "redis-cpu-ns/task")
+			b.ReportMetric(float64(testenv.RedisCPU(b, rdb)-before)/float64(b.N), "redis-cpu-ns/task")
 		})
 	}
-}
-
-// redisCPU returns the CPU time that the Redis server of rdb has used,
-// user and system (INFO cpu).
-func redisCPU(b *testing.B, rdb *redis.Client) time.Duration {
-	b.Helper()
-	info, err := rdb.Info(b.Context(), "cpu").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var total float64
-	for _, line := range strings.Split(info, "\n") {
-		name, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (name == "used_cpu_user" || name == "used_cpu_sys") {
-			f, _ := strconv.ParseFloat(v, 64)
-			total += f
-		}
-	}
-	return time.Duration(total * float64(time.Second))
 }
