@@ -3,7 +3,6 @@ package oteltenantgen
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -34,9 +33,11 @@ func (t *Telemetry) ObserveQueues(app QueueReader, queues ...string) (metric.Reg
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, err
 	}
-	r := &queueReads{app: app, queues: queues, every: t.minScrape}
+	r := &cachedRead[[]queueRead]{every: t.minScrape, read: func(ctx context.Context) ([]queueRead, error) {
+		return readQueues(ctx, app, queues)
+	}}
 	return t.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		reads, err := r.read(ctx)
+		reads, _, err := r.get(ctx)
 		for _, q := range reads {
 			set := func(state string) metric.ObserveOption {
 				return metric.WithAttributes(queueKey.String(q.queue), stateKey.String(state))
@@ -62,40 +63,23 @@ type queueRead struct {
 	oldest time.Time
 }
 
-// queueReads reads the queues, reusing a read younger than every.
-type queueReads struct {
-	app    QueueReader
-	queues []string
-	every  time.Duration
-
-	mu   sync.Mutex
-	last []queueRead
-	at   time.Time
-}
-
-func (r *queueReads) read(ctx context.Context) ([]queueRead, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.last != nil && time.Since(r.at) < r.every {
-		return r.last, nil
-	}
+// readQueues reads the stats and the oldest ready task of queues; on
+// errors it returns what it could read.
+func readQueues(ctx context.Context, app QueueReader, queues []string) ([]queueRead, error) {
 	var reads []queueRead
 	var errs []error
-	for _, q := range r.queues {
-		st, err := r.app.Stats(ctx, q)
+	for _, q := range queues {
+		st, err := app.Stats(ctx, q)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		oldest, err := r.app.OldestReady(ctx, q)
+		oldest, err := app.OldestReady(ctx, q)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		reads = append(reads, queueRead{q, st, oldest})
-	}
-	if len(errs) == 0 {
-		r.last, r.at = reads, time.Now()
 	}
 	return reads, errors.Join(errs...)
 }

@@ -3,7 +3,6 @@ package oteltenantgen
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -35,9 +34,9 @@ func (t *Telemetry) ObserveOutbox(app OutboxReader) (metric.Registration, error)
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, err
 	}
-	r := &outboxReads{app: app, every: t.minScrape}
+	r := &cachedRead[runtime.OutboxStats]{every: t.minScrape, read: app.OutboxStats}
 	return t.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		st, at, err := r.read(ctx)
+		st, at, err := r.get(ctx)
 		if err != nil {
 			return err
 		}
@@ -50,29 +49,4 @@ func (t *Telemetry) ObserveOutbox(app OutboxReader) (metric.Registration, error)
 		o.ObserveFloat64(age, wait)
 		return nil
 	}, rows, age)
-}
-
-// outboxReads reads the outbox's stats, reusing a read younger than every.
-type outboxReads struct {
-	app   OutboxReader
-	every time.Duration
-
-	mu   sync.Mutex
-	last runtime.OutboxStats
-	at   time.Time // of last; zero: no read yet
-}
-
-// read returns the outbox's stats and when they were read.
-func (r *outboxReads) read(ctx context.Context) (runtime.OutboxStats, time.Time, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.at.IsZero() && time.Since(r.at) < r.every {
-		return r.last, r.at, nil
-	}
-	st, err := r.app.OutboxStats(ctx)
-	if err != nil {
-		return runtime.OutboxStats{}, time.Time{}, err
-	}
-	r.last, r.at = st, time.Now()
-	return r.last, r.at, nil
 }
