@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -30,7 +31,7 @@ import (
 type readWatch struct {
 	blocked   chan struct{}
 	stopping  atomic.Bool
-	ended     atomic.Int32 // blocking reads ended once stopping
+	ended     atomic.Int32 // blocking reads ended empty once stopping
 	unblocked atomic.Int32 // successful CLIENT UNBLOCKs once stopping
 }
 
@@ -69,7 +70,9 @@ func (h *readWatch) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		err := next(ctx, cmd)
 		switch {
 		case !h.stopping.Load():
-		case read:
+		case read && errors.Is(err, redis.Nil):
+			// It timed out or was cut short; one that got a wake token
+			// (a task came as the worker was stopping) waited for nothing.
 			h.ended.Add(1)
 		case unblock(cmd):
 			if c, ok := cmd.(*redis.IntCmd); ok && c.Val() == 1 {

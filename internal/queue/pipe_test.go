@@ -12,7 +12,7 @@ import (
 // scripts and runs the fetch again after the read that followed it, so
 // fetchNow reads again.
 func TestFetchAfterScriptFlush(t *testing.T) {
-	rdb := testenv.Redis(t)
+	rdb := testenv.PrivateRedis(t) // a flush of the shared one would touch every test's scripts
 	c := NewClient(rdb, testConfig(t, rdb))
 	ctx := t.Context()
 	w := NewWorker(c, nil)
@@ -20,7 +20,6 @@ func TestFetchAfterScriptFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	enqueue(t, c, env("t.flush", "acme", "default", "{}"))
-	// Every test's scripts go: the others load them again, as designed.
 	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
