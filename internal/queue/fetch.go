@@ -12,10 +12,10 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// fetch fetches tasks from the lanes of its queues and hands them to the handlers until
-// ctx is cancelled. It reads only as many as there are free slots, and
-// acknowledges the tasks finished since its last fetch in the same round
-// trip.
+// fetch fetches tasks from the lanes of its queues and hands them to the
+// handlers until ctx is cancelled. It reads as many as there are free
+// slots, and more when tasks are short (aheadMeter), and acknowledges the
+// tasks finished since its last fetch in the same round trip.
 func (w *Worker) fetch(ctx context.Context) {
 	defer w.ackByCompleter() // from now on, the completer acknowledges
 	// A first read that does not wait honours StrictPriority for the
@@ -42,7 +42,7 @@ func (w *Worker) fetch(ctx context.Context) {
 			}
 			n += got
 		}
-		parts, count, block := w.eligible(n)
+		parts, count, block := w.eligible(n + w.ahead.extra(n, w.cfg.Concurrency))
 		if len(parts) == 0 {
 			w.release(n)
 			select {
@@ -75,19 +75,27 @@ func (w *Worker) fetch(ctx context.Context) {
 		if len(list) < n {
 			w.release(n - len(list))
 		}
+		var late *time.Timer // bounds the wait of the extra tasks for slots
+		gaveUp := false
 		for i, d := range list {
 			if u := w.queueUse[d.queue]; u != nil {
 				u.Add(1)
 			}
-			// Reading several streams can return more tasks than free
-			// slots: start the first at once, and each extra one when a
-			// running task frees its slot.
+			// A fetch ahead, or of several streams, can return more tasks
+			// than free slots: start the first at once, and each extra one
+			// when a running task frees its slot; those still waiting when
+			// a short while has passed (slow or stuck tasks) go back to
+			// the fronts of their lanes, for any worker to take.
 			started := i < n || w.take(1) == 1
-			if !started {
+			if !started && !gaveUp {
 				// The slot freed for this task will start no read: let the
 				// completer acknowledge the tasks that finish from now on.
 				w.ackByCompleter()
-				started = w.acquire(ctx)
+				if late == nil {
+					late = time.NewTimer(w.ahead.wait())
+				}
+				started = w.acquireBefore(ctx, late.C)
+				gaveUp = !started
 			}
 			if !started || ctx.Err() != nil {
 				w.settle(d, nil, "requeue", "")
@@ -103,6 +111,9 @@ func (w *Worker) fetch(ctx context.Context) {
 				w.done(d, true)
 			}
 		}
+		if late != nil {
+			late.Stop()
+		}
 	}
 }
 
@@ -113,6 +124,19 @@ func (w *Worker) acquire(ctx context.Context) bool {
 	case <-w.tokens:
 		return true
 	case <-ctx.Done():
+		return false
+	}
+}
+
+// acquireBefore takes a slot as acquire does, but gives up, reporting
+// false, when late fires.
+func (w *Worker) acquireBefore(ctx context.Context, late <-chan time.Time) bool {
+	select {
+	case <-w.tokens:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-late:
 		return false
 	}
 }
@@ -151,14 +175,14 @@ func (w *Worker) done(d *delivery, slot bool) {
 }
 
 // eligible returns the partitions of the queues below their caps, the
-// count to fetch from each so that no cap is exceeded, and how long a wait
-// may block.
-func (w *Worker) eligible(free int) ([]*part, int, time.Duration) {
+// count to fetch from each, up to want, so that no cap is exceeded, and how
+// long a wait may block.
+func (w *Worker) eligible(want int) ([]*part, int, time.Duration) {
 	if len(w.cfg.QueueConcurrency) == 0 {
-		return w.parts, free, blockTimeout
+		return w.parts, want, blockTimeout
 	}
 	var parts []*part
-	count := free
+	count := want
 	block := blockTimeout
 	for _, q := range w.queues {
 		if limit, capped := w.cfg.QueueConcurrency[q]; capped {

@@ -59,6 +59,7 @@ func (w *Worker) process(taskCtx context.Context, d *delivery) {
 	start := time.Now()
 	cancelled, err := w.call(taskCtx, job, timeout, d.queue, env.ID)
 	elapsed := time.Since(start)
+	w.ahead.noteRun(elapsed)
 	action := "ack"
 	switch {
 	case err == nil:

@@ -92,7 +92,9 @@ func (w *Worker) fetchNow(ctx context.Context, acks []*delivery, parts []*part, 
 			Group: group, Consumer: w.id, Streams: []string{p.k.stream, ">"}, Count: int64(count), Block: -1,
 		})
 	}
+	sent := time.Now()
 	resent, _ := execPipe(ctx, w.rdb, pipe)
+	w.ahead.noteTrip(time.Since(sent))
 	acked := true
 	for _, c := range ackCmds {
 		if c.Err() != nil {

@@ -106,6 +106,8 @@ type Worker struct {
 
 	own holding // entries pending under this worker
 
+	ahead aheadMeter // how far fetches read beyond the free slots
+
 	stopping atomic.Bool
 
 	insp inspectState // for the Inspector: counts, status, cancels (history.go)
