@@ -26,6 +26,16 @@ func (m *aheadMeter) noteRun(d time.Duration) {
 	m.run.Store(int64(movingAverage(time.Duration(m.run.Load()), d)))
 }
 
+// noteHandBack records that a fetch's extra tasks waited too long and went
+// back: it doubles the run time average, halving how far the next fetches
+// read ahead until run times say otherwise, so that a worker whose tasks
+// turned slow stops paying for hand-backs at once.
+func (m *aheadMeter) noteHandBack() {
+	if run := m.run.Load(); run > 0 {
+		m.run.Store(2 * run)
+	}
+}
+
 // noteTrip adds a fetch round trip d to the average.
 func (m *aheadMeter) noteTrip(d time.Duration) {
 	m.trip = movingAverage(m.trip, d)

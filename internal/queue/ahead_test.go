@@ -38,6 +38,19 @@ func TestAheadExtra(t *testing.T) {
 	}
 }
 
+func TestAheadHandBack(t *testing.T) {
+	t.Parallel()
+	var m aheadMeter
+	m.noteRun(10 * time.Microsecond)
+	m.noteTrip(10 * time.Microsecond)
+	for _, want := range []int{16, 8, 4, 2, 1, 0} {
+		if got := m.extra(16, 16); got != want {
+			t.Fatalf("extra = %d, want %d: each hand-back halves it", got, want)
+		}
+		m.noteHandBack()
+	}
+}
+
 func TestAheadWait(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

@@ -87,7 +87,7 @@ func (w *Worker) fetch(ctx context.Context) {
 			// a short while has passed (slow or stuck tasks) go back to
 			// the fronts of their lanes, for any worker to take.
 			started := i < n || w.take(1) == 1
-			if !started && !gaveUp {
+			if !started && !gaveUp && ctx.Err() == nil {
 				// The slot freed for this task will start no read: let the
 				// completer acknowledge the tasks that finish from now on.
 				w.ackByCompleter()
@@ -95,7 +95,10 @@ func (w *Worker) fetch(ctx context.Context) {
 					late = time.NewTimer(w.ahead.wait())
 				}
 				started = w.acquireBefore(ctx, late.C)
-				gaveUp = !started
+				if !started && ctx.Err() == nil {
+					gaveUp = true
+					w.ahead.noteHandBack()
+				}
 			}
 			if !started || ctx.Err() != nil {
 				w.settle(d, nil, "requeue", "")
