@@ -2,12 +2,24 @@ package queue
 
 import "github.com/redis/go-redis/v9"
 
-// ackCountedLua defines, after laneLua, the Lua function ackCounted(s,
-// base, group, args, from), which acknowledges and deletes the entries of
-// stream s whose IDs and lanes are the pairs of args from index from on,
-// ending their counts, as ackCountedScript documents.
+// ackCountedLua defines, after laneLua, the Lua functions of counted
+// acknowledgements:
+//
+//   - ackInto(s, base, group, args, from, counts, changed) acknowledges and
+//     deletes the entries of stream s whose IDs and lanes are the pairs of
+//     args from index from on, as ackCountedScript documents, and lowers
+//     the counts of their lanes in counts (lane to running count, read with
+//     one HMGET), adding each lane it changes to changed (a list of lanes
+//     that is also a set of them); lanes parked at their cap go back to the
+//     ring.
+//   - writeCounts(run, counts, changed) writes the counts of the lanes in
+//     changed to the hash run: one HSET for those still running tasks, one
+//     HDEL for those at zero, so that an idle lane costs no memory.
+//
+// The fetch script acknowledges into the counts it then fetches with, and
+// writes them once at its end.
 const ackCountedLua = laneLua + `
-local function ackCounted(s, base, group, args, from)
+local function ackInto(s, base, group, args, from, counts, changed)
 	local ids = {}
 	for i = from, #args, 2 do ids[#ids + 1] = args[i] end
 	local acked = 0
@@ -27,36 +39,48 @@ local function ackCounted(s, base, group, args, from)
 	for j = 1, #ids, 500 do
 		redis.call('XDEL', s, unpack(ids, j, math.min(j + 499, #ids)))
 	end
+	local ask = {}
+	for _, lane in ipairs(order) do
+		if counts[lane] == nil then ask[#ask + 1] = lane end
+	end
+	for j = 1, #ask, 500 do
+		local part = {unpack(ask, j, math.min(j + 499, #ask))}
+		local got = redis.call('HMGET', base .. 'run', unpack(part))
+		for k, lane in ipairs(part) do counts[lane] = tonumber(got[k]) or 0 end
+	end
+	for _, lane in ipairs(order) do
+		counts[lane] = math.max(counts[lane] - byLane[lane], 0)
+		if not changed[lane] then
+			changed[#changed + 1] = lane
+			changed[lane] = true
+		end
+	end
 	-- Lanes parked at their cap are few, or none: look for them only when
 	-- some are.
-	local full = redis.call('EXISTS', base .. 'full') == 1
-	local woke = false
-	-- The lanes' counts, read with one HMGET and written with one HSET (those
-	-- still running tasks) and one HDEL (those at zero), not two calls a lane.
-	local run = base .. 'run'
-	local set, del = {}, {}
-	for j = 1, #order, 500 do
-		local part = {unpack(order, j, math.min(j + 499, #order))}
-		local got = redis.call('HMGET', run, unpack(part))
-		for k, lane in ipairs(part) do
-			local c = (tonumber(got[k]) or 0) - byLane[lane]
-			if c > 0 then
-				set[#set + 1] = lane
-				set[#set + 1] = c
-			else
-				del[#del + 1] = lane
+	if redis.call('EXISTS', base .. 'full') == 1 then
+		local woke = false
+		for _, lane in ipairs(order) do
+			if redis.call('SREM', base .. 'full', lane) == 1 then
+				redis.call('RPUSH', base .. 'r', lane)
+				woke = true
 			end
+		end
+		if woke then wake(base) end
+	end
+end
+local function writeCounts(run, counts, changed)
+	local set, del = {}, {}
+	for _, lane in ipairs(changed) do
+		local c = counts[lane]
+		if c > 0 then
+			set[#set + 1] = lane
+			set[#set + 1] = c
+		else
+			del[#del + 1] = lane
 		end
 	end
 	for j = 1, #set, 500 do redis.call('HSET', run, unpack(set, j, math.min(j + 499, #set))) end
 	for j = 1, #del, 500 do redis.call('HDEL', run, unpack(del, j, math.min(j + 499, #del))) end
-	for _, lane in ipairs(order) do
-		if full and redis.call('SREM', base .. 'full', lane) == 1 then
-			redis.call('RPUSH', base .. 'r', lane)
-			woke = true
-		end
-	end
-	if woke then wake(base) end
 end
 `
 
@@ -73,6 +97,8 @@ end
 //
 // KEYS: stream. ARGV: base, group, then pairs of entry ID and lane.
 var ackCountedScript = redis.NewScript(ackCountedLua + `
-ackCounted(KEYS[1], ARGV[1], ARGV[2], ARGV, 3)
+local counts, changed = {}, {}
+ackInto(KEYS[1], ARGV[1], ARGV[2], ARGV, 3, counts, changed)
+writeCounts(ARGV[1] .. 'run', counts, changed)
 return 1
 `)

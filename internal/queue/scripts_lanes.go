@@ -149,7 +149,8 @@ return {#due, next[2] or false}
 //
 // It first acknowledges the worker's entries that counted against a cap,
 // as ackCountedScript does: one script call per fetch, where a script of
-// their own cost a second (each call costs Redis more than its commands).
+// their own cost a second (each call costs Redis more than its commands),
+// and one reading and writing of the counts for both.
 //
 // KEYS: stream. ARGV: base, group, n, the limits record of tenant lanes by
 // default ("" for none), max payload bytes, dead max length, dead max age
@@ -165,15 +166,21 @@ if redis.call('EXISTS', s) == 0 then
 	redis.call('XGROUP', 'CREATE', s, ARGV[2], '0', 'MKSTREAM')
 	out[1] = 1
 end
+-- The counts of capped lanes: read with one HMGET per pass of the ring
+-- (and one for the lanes acknowledged), written back with one HSET and one
+-- HDEL at the end, not calls per lane's turn.
+local counts, changed = {}, {}
+local run = base .. 'run'
 -- The worker's counted acknowledgements come first, so that the lanes
 -- they free are in the ring for this fetch.
-if #ARGV > 7 then ackCounted(s, base, ARGV[2], ARGV, 8) end
+if #ARGV > 7 then ackInto(s, base, ARGV[2], ARGV, 8, counts, changed) end
 if redis.call('EXISTS', base .. 'p') == 1 then
+	writeCounts(run, counts, changed)
 	out[2] = -2
 	return out
 end
 
-local ring, lim, wait, run, cr = base .. 'r', base .. 'lim', base .. 'wait', base .. 'run', base .. 'cr'
+local ring, lim, wait, cr = base .. 'r', base .. 'lim', base .. 'wait', base .. 'cr'
 local deflim = ARGV[4]
 local limited = deflim ~= '' or redis.call('EXISTS', lim) == 1
 -- Redis's clock, so that workers' clocks do not matter; read only when
@@ -212,9 +219,6 @@ local function limitsOf(lane)
 	recs[field] = l
 	return l
 end
--- The counts of capped lanes, read with one HMGET per pass of the ring and
--- written back with one HSET at the end, not two calls per lane's turn.
-local counts, changed = {}, {}
 local function countOf(batch, from)
 	local lane = batch[from]
 	if counts[lane] == nil then
@@ -404,16 +408,7 @@ while got < want and steps < want + 100 do
 	if #back > 0 then redis.call('RPUSH', ring, unpack(back)) end
 	if front then redis.call('LPUSH', ring, front) end
 end
-if #changed > 0 then
-	local args = {}
-	for _, lane in ipairs(changed) do
-		args[#args + 1] = lane
-		args[#args + 1] = counts[lane]
-	end
-	for j = 1, #args, 500 do
-		redis.call('HSET', run, unpack(args, j, math.min(j + 499, #args)))
-	end
-end
+writeCounts(run, counts, changed)
 if redis.call('LLEN', ring) > 0 then wake(base) end
 out[3] = got
 if waiting then
