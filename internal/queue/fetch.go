@@ -77,6 +77,7 @@ func (w *Worker) fetch(ctx context.Context) {
 		}
 		var late *time.Timer // bounds the wait of the extra tasks for slots
 		gaveUp := false
+		var back []*delivery // not started: handed back, last first
 		for i, d := range list {
 			if u := w.queueUse[d.queue]; u != nil {
 				u.Add(1)
@@ -101,18 +102,25 @@ func (w *Worker) fetch(ctx context.Context) {
 				}
 			}
 			if !started || ctx.Err() != nil {
-				w.settle(d, nil, "requeue", "")
-				w.observe(nil, d, nil, Settlement{Action: "requeue"})
-				w.done(d, started)
+				if started {
+					w.release(1)
+				}
+				back = append(back, d)
 				continue
 			}
 			select {
 			case w.work <- d:
 			case <-ctx.Done():
-				w.settle(d, nil, "requeue", "")
-				w.observe(nil, d, nil, Settlement{Action: "requeue"})
-				w.done(d, true)
+				w.release(1)
+				back = append(back, d)
 			}
+		}
+		// Each goes to the front of its lane, and a lane that was idle to
+		// the head of the ring: last first, so that they keep their order.
+		for _, d := range slices.Backward(back) {
+			w.settle(d, nil, "requeue", "")
+			w.observe(nil, d, nil, Settlement{Action: "requeue"})
+			w.done(d, false)
 		}
 		if late != nil {
 			late.Stop()

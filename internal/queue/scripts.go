@@ -48,11 +48,13 @@ end
 //
 //   - wake(base) leaves one wake token in k, for idle workers.
 //   - tenantOf(lane) is the tenant of a lane, ” for the public lane '-'.
-//   - activate(base, lane) files a lane whose list just became non-empty:
-//     held if its tenant is paused, else at the tail of the ring, waking a
-//     worker.
+//   - activate(base, lane, front) files a lane whose list just became
+//     non-empty: held if its tenant is paused, else at the tail of the ring
+//     (the head with front), waking a worker.
 //   - push(base, lane, elem, front) adds a lane element, at the front for a
-//     task handed back, and activates the lane if it was idle.
+//     task handed back, and activates the lane if it was idle: a lane of
+//     handed-back tasks at the head of the ring, where it would have been
+//     had its tasks not been taken.
 //   - route(base, key) is the lane of a task with route key key ("-" or
 //     "<tenant>:<task>"): the whole key if the task has limits of its own (a
 //     ":<task>" record in lim), else the tenant.
@@ -76,18 +78,18 @@ local function tenantOf(lane)
 	if i then return string.sub(lane, 1, i - 1) end
 	return lane
 end
-local function activate(base, lane)
+local function activate(base, lane, front)
 	local t = tenantOf(lane)
 	if t ~= '' and redis.call('SISMEMBER', base .. 'pt', t) == 1 then
 		redis.call('SADD', base .. 'held', lane)
 		return
 	end
-	redis.call('RPUSH', base .. 'r', lane)
+	redis.call(front and 'LPUSH' or 'RPUSH', base .. 'r', lane)
 	wake(base)
 end
 local function push(base, lane, elem, front)
 	local n = redis.call(front and 'LPUSH' or 'RPUSH', base .. 'l:' .. lane, elem)
-	if n == 1 then activate(base, lane) end
+	if n == 1 then activate(base, lane, front) end
 end
 local function route(base, key)
 	if key == '-' then return key end
