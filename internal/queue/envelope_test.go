@@ -25,6 +25,8 @@ var codecSeeds = []Envelope{
 	{Version: 1, ID: "ID10", Name: "t", Queue: "q", Args: json.RawMessage(`-12.5e3`), Enqueued: 1},
 	{Version: 1, ID: "ID11", Name: "t", Tenant: "acme", Queue: "q", Args: json.RawMessage(`[]`), Enqueued: 1, KeyID: "k2026", Sig: "q83vEjRWeJASNFZ4kBI0VniQEjRWeJASNFZ4kBI0Vng"},
 	{Version: 1, ID: "ID12", Name: "t", Queue: "q", Args: json.RawMessage(`[]`), Enqueued: 1, KeyID: "k\"", Sig: "<"},
+	{Version: 1, ID: "ID13", Name: "t", Queue: "q", Args: json.RawMessage(`[]`), Enqueued: 1, Headers: map[string]string{ // more than fit on the encoder's stack
+		"j": "10", "i": "9", "h": "8", "g": "7", "f": "6", "e": "5", "d": "4", "c": "3", "b": "2", "a": "1"}},
 }
 
 func TestEnvelopeEncodeMatchesJSON(t *testing.T) {
