@@ -13,7 +13,10 @@ package oteltenantgen_test
 // that does nothing for one tenant; tenant, tasks for 50 tenants that each
 // make one PostgreSQL round trip. Besides tasks/s it reports cpu-us/task,
 // the CPU time of the benchmark's process (worker and enqueuer; not Redis,
-// not PostgreSQL) per task, which other load on the machine disturbs less.
+// not PostgreSQL) per task, which other load on the machine disturbs less,
+// and redis-calls/task, the round trips to Redis (commands and pipelines,
+// the enqueuer's and the worker's) per task: telemetry that slows the
+// handlers changes how the worker batches its fetches and acks.
 //
 //	go test -run '^$' -bench Telemetry -benchtime 20000x -count 5 ./runtime/oteltenantgen/
 
@@ -29,6 +32,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -50,6 +54,8 @@ func BenchmarkTelemetry(b *testing.B) {
 
 func benchTelemetry(b *testing.B, workload, mode string) {
 	rdb := testenv.Redis(b)
+	var calls roundTrips
+	rdb.AddHook(&calls)
 	prefix := "bench-" + strings.ToLower(rand.Text()[:10])
 	b.Cleanup(func() {
 		ctx := context.Background()
@@ -130,6 +136,7 @@ func benchTelemetry(b *testing.B, workload, mode string) {
 	})
 	b.ReportAllocs()
 	cpu0 := cpuTime()
+	calls0 := calls.n.Load()
 	b.ResetTimer()
 	for sent := 0; sent < b.N; sent += len(reqs) {
 		if _, err := app.EnqueueMany(b.Context(), reqs[:min(len(reqs), b.N-sent)]); err != nil {
@@ -144,6 +151,26 @@ func benchTelemetry(b *testing.B, workload, mode string) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/task")
+	b.ReportMetric(float64(calls.n.Load()-calls0)/float64(b.N), "redis-calls/task")
+}
+
+// roundTrips is a Redis hook that counts a client's round trips.
+type roundTrips struct{ n atomic.Int64 }
+
+func (*roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		r.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		r.n.Add(1)
+		return next(ctx, cmds)
+	}
 }
 
 // discard is a span exporter that drops what it is given.
