@@ -1,6 +1,10 @@
 package queue
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"hash/maphash"
+	"sync/atomic"
+)
 
 // Fields of an envelope, as bits, to catch a field given twice.
 const (
@@ -27,7 +31,8 @@ const (
 // most once, with plain strings (no escapes, ASCII) and integers. It
 // reports false for anything else, valid or not, so that json.Unmarshal
 // decides; what it accepts, json.Unmarshal decodes to the same envelope.
-// Strings share the memory of s.
+// Strings share the memory of s, and Headers may be shared with other
+// envelopes (see headerCache).
 func decodeEnvelopeFast(s string) (*Envelope, bool) {
 	d := envDecoder{s: s}
 	e := new(Envelope)
@@ -243,30 +248,70 @@ scan:
 	return v, true
 }
 
-// headers reads an object of plain strings.
+// headers reads an object of plain strings. Envelopes whose header
+// objects have the same text share one map (see headerCache).
 func (d *envDecoder) headers() (map[string]string, bool) {
-	if !d.byte('{') {
+	d.skipSpace()
+	start := d.i
+	if !d.fields(nil) {
 		return nil, false
 	}
+	text := d.s[start:d.i]
+	slot := &headerCache.slots[maphash.String(headerCache.seed, text)%uint64(len(headerCache.slots))]
+	if c := slot.Load(); c != nil && c.text == text {
+		return c.h, true
+	}
 	h := make(map[string]string)
+	d.i = start
+	d.fields(h)
+	slot.Store(&decodedHeaders{text, h})
+	return h, true
+}
+
+// fields reads an object of plain strings into h, or only checks it if h
+// is nil.
+func (d *envDecoder) fields(h map[string]string) bool {
+	if !d.byte('{') {
+		return false
+	}
 	if d.byte('}') {
-		return h, true
+		return true
 	}
 	for {
 		k, ok := d.str()
 		if !ok || !d.byte(':') {
-			return nil, false
+			return false
 		}
 		v, ok := d.str()
 		if !ok {
-			return nil, false
+			return false
 		}
-		h[k] = v
+		if h != nil {
+			h[k] = v
+		}
 		if d.byte('}') {
-			return h, true
+			return true
 		}
 		if !d.byte(',') {
-			return nil, false
+			return false
 		}
 	}
+}
+
+// headerCache keeps the header maps last decoded, by their text: the
+// tasks of a batch carry the same headers (the trace context of the
+// batch's send span), and one map for them all saves each a map's two
+// allocations. It has a few slots, each holding the last headers that
+// hashed to it; a miss costs what decoding cost without it.
+var headerCache struct {
+	seed  maphash.Seed
+	slots [16]atomic.Pointer[decodedHeaders]
+}
+
+func init() { headerCache.seed = maphash.MakeSeed() }
+
+// decodedHeaders is a header object's text and its map.
+type decodedHeaders struct {
+	text string
+	h    map[string]string
 }

@@ -2,7 +2,6 @@ package queue
 
 import (
 	"encoding/json"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,12 +16,19 @@ func (e *Envelope) encodeFast() (string, bool) {
 		return "", false
 	}
 	size := 96 + len(e.ID) + len(e.Name) + len(e.Tenant) + len(e.Queue) + len(e.Args) + len(e.Error) + len(e.KeyID) + len(e.Sig) + 32
+	// The header keys, sorted as json.Marshal sorts map keys, in an array
+	// on the stack for the few headers that a task carries: the tasks of
+	// a batch share their headers, and sorting them allocated per task.
+	var room [8]string
+	keys := room[:0]
 	for k, v := range e.Headers {
 		if !plainJSON(k) || !plainJSON(v) {
 			return "", false
 		}
 		size += len(k) + len(v) + 6
+		keys = append(keys, k)
 	}
+	slices.Sort(keys)
 	if !compactJSON(e.Args) || !json.Valid(e.Args) {
 		return "", false
 	}
@@ -60,7 +66,7 @@ func (e *Envelope) encodeFast() (string, bool) {
 	}
 	if len(e.Headers) > 0 {
 		b.WriteString(`,"h":{`)
-		for i, k := range slices.Sorted(maps.Keys(e.Headers)) { // json.Marshal sorts map keys
+		for i, k := range keys {
 			if i > 0 {
 				b.WriteByte(',')
 			}

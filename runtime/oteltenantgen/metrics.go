@@ -113,13 +113,21 @@ func (t *Telemetry) countEnqueued(ctx context.Context, reqs []runtime.Request, i
 	} else if err != nil {
 		return
 	}
+	// The series of the previous request, and its tenant: the requests of
+	// a batch are often alike.
+	var se *series
+	tenant := ""
 	for i, r := range reqs {
-		if ids[i] != "" && !failed[i] {
-			if t.tenants != nil {
-				t.tenants.seen(r.Tenant) // a process that only enqueues ranks its tenants too
-			}
-			t.series(t.queueOf(r), r.Name, r.Tenant).n.enqueued.Add(1)
+		if ids[i] == "" || failed[i] {
+			continue
 		}
+		if t.tenants != nil {
+			t.tenants.seen(r.Tenant) // a process that only enqueues ranks its tenants too
+		}
+		if q := t.queueOf(r); se == nil || se.key.queue != q || se.key.task != r.Name || r.Tenant != tenant {
+			se, tenant = t.series(q, r.Name, r.Tenant), r.Tenant
+		}
+		se.n.enqueued.Add(1)
 	}
 }
 

@@ -51,6 +51,12 @@ type producer struct {
 	bag    baggage.Baggage
 	parent trace.SpanContext       // valid: the process span is its child
 	opts   []trace.SpanStartOption // the process span's: kind, link, new root
+
+	// orphan is opts without WithNewRoot, for a ctx without a span that
+	// the process span could become a child of: WithNewRoot would cost
+	// the SDK a context and a span to hide what is not there. Nil when
+	// opts has no WithNewRoot.
+	orphan []trace.SpanStartOption
 }
 
 // noProducer is the producer of a task without headers.
@@ -110,13 +116,22 @@ func (p *producers) extract(h map[string]string) *producer {
 		if h[batchHeader] == "" {
 			c.parent = sc
 		} else {
-			c.opts = append(c.opts, trace.WithNewRoot())
+			c.orphan = slices.Clip(c.opts)
+			c.opts = append(slices.Clone(c.opts), trace.WithNewRoot())
 		}
 	}
 	// Clipped: the tasks share it, and a Tracer that appended to the
 	// options it is given must not write into it.
 	c.opts = slices.Clip(c.opts)
 	return c
+}
+
+// startOptions returns the process span's options under ctx.
+func (c *producer) startOptions(ctx context.Context) []trace.SpanStartOption {
+	if c.orphan != nil && !trace.SpanContextFromContext(ctx).IsValid() {
+		return c.orphan
+	}
+	return c.opts
 }
 
 // context returns ctx with the producer's baggage and, if the process span

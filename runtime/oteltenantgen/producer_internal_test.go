@@ -9,6 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -126,5 +128,42 @@ func TestProducersNotCachedForOtherPropagators(t *testing.T) {
 		if want := fmt.Sprintf("%032x", i+1); got != want {
 			t.Errorf("trace %d: parent %s, want %s", i, got, want)
 		}
+	}
+}
+
+// TestProducerNewRoot checks that the process span of a task of a batch
+// starts a trace of its own, linked to the send span, whether or not the
+// worker's ctx carries a span (WithNewRoot is left out only without one).
+func TestProducerNewRoot(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tracer := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)).Tracer("test")
+	var p producers
+	p.init(propagation.TraceContext{})
+	c := p.of(map[string]string{"traceparent": traceparent(1), batchHeader: "100"})
+	worker, ws := tracer.Start(context.Background(), "worker")
+	defer ws.End()
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+	}{
+		{"bare ctx", context.Background()},
+		{"ctx with a span", worker},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := c.context(tt.ctx)
+			_, span := tracer.Start(ctx, "process", c.startOptions(ctx)...)
+			span.End()
+			ended := rec.Ended()
+			got := ended[len(ended)-1]
+			if got.Parent().IsValid() {
+				t.Errorf("process span has parent %v, want a new root", got.Parent().SpanID())
+			}
+			if got.SpanContext().TraceID() == ws.SpanContext().TraceID() {
+				t.Error("process span is in the worker's trace")
+			}
+			if len(got.Links()) != 1 || got.Links()[0].SpanContext.TraceID().String() != fmt.Sprintf("%032x", 2) {
+				t.Errorf("process span's links %v, want one to the send span", got.Links())
+			}
+		})
 	}
 }

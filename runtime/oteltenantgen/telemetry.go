@@ -1,6 +1,7 @@
 package oteltenantgen
 
 import (
+	"hash/maphash"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -119,6 +120,7 @@ func New(opts ...Option) *Telemetry {
 
 		defaultQueue: "default",
 	}
+	t.cache.seed = maphash.MakeSeed()
 	t.m = newInstruments(t.meter)
 	t.registerCounts()
 	t.producers.init(t.prop)

@@ -146,7 +146,8 @@ func (t *Telemetry) Start(ctx context.Context, job *runtime.Job) context.Context
 // set after it either; exporters see them all.
 func (t *Telemetry) startProcess(ctx context.Context, job *runtime.Job, se *series) (context.Context, trace.Span) {
 	p := t.producers.of(job.Headers)
-	return t.tracer.Start(p.context(ctx), se.span, p.opts...)
+	ctx = p.context(ctx)
+	return t.tracer.Start(ctx, se.span, p.startOptions(ctx)...)
 }
 
 // spanAttrs is the room for a process span's attributes.
