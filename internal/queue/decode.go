@@ -1,10 +1,6 @@
 package queue
 
-import (
-	"encoding/json"
-	"hash/maphash"
-	"sync/atomic"
-)
+import "encoding/json"
 
 // Fields of an envelope, as bits, to catch a field given twice.
 const (
@@ -31,8 +27,7 @@ const (
 // most once, with plain strings (no escapes, ASCII) and integers. It
 // reports false for anything else, valid or not, so that json.Unmarshal
 // decides; what it accepts, json.Unmarshal decodes to the same envelope.
-// Strings share the memory of s, and Headers may be shared with other
-// envelopes (see headerCache).
+// Strings share the memory of s.
 func decodeEnvelopeFast(s string) (*Envelope, bool) {
 	d := envDecoder{s: s}
 	e := new(Envelope)
@@ -248,70 +243,30 @@ scan:
 	return v, true
 }
 
-// headers reads an object of plain strings. Envelopes whose header
-// objects have the same text share one map (see headerCache).
+// headers reads an object of plain strings.
 func (d *envDecoder) headers() (map[string]string, bool) {
-	d.skipSpace()
-	start := d.i
-	if !d.fields(nil) {
+	if !d.byte('{') {
 		return nil, false
 	}
-	text := d.s[start:d.i]
-	slot := &headerCache.slots[maphash.String(headerCache.seed, text)%uint64(len(headerCache.slots))]
-	if c := slot.Load(); c != nil && c.text == text {
-		return c.h, true
-	}
 	h := make(map[string]string)
-	d.i = start
-	d.fields(h)
-	slot.Store(&decodedHeaders{text, h})
-	return h, true
-}
-
-// fields reads an object of plain strings into h, or only checks it if h
-// is nil.
-func (d *envDecoder) fields(h map[string]string) bool {
-	if !d.byte('{') {
-		return false
-	}
 	if d.byte('}') {
-		return true
+		return h, true
 	}
 	for {
 		k, ok := d.str()
 		if !ok || !d.byte(':') {
-			return false
+			return nil, false
 		}
 		v, ok := d.str()
 		if !ok {
-			return false
+			return nil, false
 		}
-		if h != nil {
-			h[k] = v
-		}
+		h[k] = v
 		if d.byte('}') {
-			return true
+			return h, true
 		}
 		if !d.byte(',') {
-			return false
+			return nil, false
 		}
 	}
-}
-
-// headerCache keeps the header maps last decoded, by their text: the
-// tasks of a batch carry the same headers (the trace context of the
-// batch's send span), and one map for them all saves each a map's two
-// allocations. It has a few slots, each holding the last headers that
-// hashed to it; a miss costs what decoding cost without it.
-var headerCache struct {
-	seed  maphash.Seed
-	slots [16]atomic.Pointer[decodedHeaders]
-}
-
-func init() { headerCache.seed = maphash.MakeSeed() }
-
-// decodedHeaders is a header object's text and its map.
-type decodedHeaders struct {
-	text string
-	h    map[string]string
 }

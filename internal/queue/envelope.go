@@ -31,7 +31,7 @@ type Envelope struct {
 	Deadline int64             `json:"dl,omitempty"`  // unix ms after which the task must not start; 0: none
 	Enqueued int64             `json:"at"`            // unix ms of the first enqueue
 	Due      int64             `json:"due,omitempty"` // unix ms it became due, when later than at: a delayed start, a retry, a requeue
-	Headers  map[string]string `json:"h,omitempty"`   // trace and metadata headers; read only: decoded envelopes share them
+	Headers  map[string]string `json:"h,omitempty"`   // trace and metadata headers
 	Error    string            `json:"err,omitempty"` // last failure, on retries
 	KeyID    string            `json:"kid,omitempty"` // signing key, when Config.SigningKeys is set
 	Sig      string            `json:"sig,omitempty"` // HMAC-SHA256 signature (see sign.go)

@@ -2,9 +2,6 @@ package queue
 
 import (
 	"encoding/json"
-	"fmt"
-	"maps"
-	"reflect"
 	"strconv"
 	"testing"
 
@@ -168,34 +165,4 @@ func BenchmarkEnvelope(b *testing.B) {
 			json.Unmarshal([]byte(data), &e)
 		}
 	})
-}
-
-func TestEnvelopeDecodeSharesHeaders(t *testing.T) {
-	// More distinct headers than the cache has slots, in turn, twice:
-	// every envelope decodes to its own headers, and two envelopes with
-	// the same header text right after each other share one map.
-	n := 3 * len(headerCache.slots)
-	for round := range 2 {
-		for i := range n {
-			want := map[string]string{"traceparent": fmt.Sprintf("00-%032x-%016x-01", i+1, i+1), "tg-batch": "100"}
-			enc, err := (&Envelope{Version: 1, ID: "ID", Name: "t", Queue: "q", Args: json.RawMessage(`[]`), Headers: want}).encode()
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, err := decodeEnvelope(enc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := decodeEnvelope(enc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !maps.Equal(a.Headers, want) || !maps.Equal(b.Headers, want) {
-				t.Fatalf("round %d, headers %d: decoded %v and %v, want %v", round, i, a.Headers, b.Headers, want)
-			}
-			if reflect.ValueOf(a.Headers).UnsafePointer() != reflect.ValueOf(b.Headers).UnsafePointer() {
-				t.Errorf("round %d, headers %d: two envelopes with the same headers have a map each", round, i)
-			}
-		}
-	}
 }
