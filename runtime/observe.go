@@ -33,7 +33,7 @@ const (
 	OutcomeSucceeded    Outcome = "succeeded" // the attempt succeeded
 	OutcomeRetried      Outcome = "retried"   // the attempt failed; the task will run again after a backoff
 	OutcomeDeadLettered Outcome = "dead"      // the task went to the dead letter set, after failing or without running
-	OutcomeRequeued     Outcome = "requeued"  // handed back to its queue at shutdown, without spending a retry
+	OutcomeRequeued     Outcome = "requeued"  // handed back to its queue without spending a retry: at shutdown, or fetched ahead and not started in time
 )
 
 // Settlement is how a task was settled, as an Observer sees it.

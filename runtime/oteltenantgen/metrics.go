@@ -59,7 +59,7 @@ func newInstruments(m metric.Meter) instruments {
 		failed:    counter("tenantgen.tasks.failed", "Attempts that failed, by what followed (outcome retried or dead)."),
 		retried:   counter("tenantgen.tasks.retried", "Failed attempts whose task will run again after a backoff."),
 		dead:      counter("tenantgen.tasks.dead_lettered", "Tasks moved to the dead letter set, after failing or without running."),
-		requeued:  counter("tenantgen.tasks.requeued", "Tasks handed back to their queue at shutdown."),
+		requeued:  counter("tenantgen.tasks.requeued", "Tasks handed back to their queue without spending a retry: at shutdown, or fetched ahead and not started in time."),
 		duration:  histogram("tenantgen.task.duration", "How long attempts ran, by outcome."),
 		latency:   histogram("tenantgen.task.start_latency", "How long tasks waited between becoming due and starting."),
 	}
