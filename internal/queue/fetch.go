@@ -89,9 +89,8 @@ func (w *Worker) fetch(ctx context.Context) {
 			// the fronts of their lanes, for any worker to take.
 			started := i < n || w.take(1) == 1
 			if !started && !gaveUp && ctx.Err() == nil {
-				// The slot freed for this task will start no read: let the
-				// completer acknowledge the tasks that finish from now on.
-				w.ackByCompleter()
+				// The acks of the tasks that finish meanwhile go with the
+				// next read, at most the wait below away.
 				if late == nil {
 					late = time.NewTimer(w.ahead.wait())
 				}
