@@ -127,7 +127,12 @@ func checkEveryStatement(t *testing.T, url string, dbMode runtime.DBMode) {
 	tb.exec(t, "insert into %q.tenantgen_periodic_tasks (name, task, every_seconds) values ('all', 'exec.report', 60)", tb.shared)
 	tb.exec(t, "insert into %q.tenantgen_periodic_tasks (name, task, cron) values ('mine', 'exec.report', '* * * * *')", tb.schemas["acme"])
 	sb := &schedBundle{queueBundle: tb.queueBundle, clock: newFakeClock(t0), rdb: tb.cfg.Redis}
-	s := sb.scheduler(t, func(c *runtime.SchedulerConfig) { c.Tables = true })
+	// A lease that a slow tick on a loaded machine cannot outlive: this
+	// test is about statements, not leases.
+	s := sb.scheduler(t, func(c *runtime.SchedulerConfig) {
+		c.Tables = true
+		c.LeaseTTL, c.Grace = 5*time.Second, 10*time.Second
+	})
 	tick(t, s)
 	sb.clock.Add(time.Minute)
 	tick(t, s)

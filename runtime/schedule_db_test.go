@@ -28,7 +28,12 @@ func setupTables(t *testing.T, tenants ...string) (*tenancyBundle, *schedBundle,
 		}
 	}
 	b := &schedBundle{queueBundle: tb.queueBundle, clock: newFakeClock(t0), rdb: tb.cfg.Redis}
-	s := b.scheduler(t, func(c *runtime.SchedulerConfig) { c.Tables = true })
+	// A lease that a slow tick on a loaded machine cannot outlive: these
+	// tests are about the tables, not leases.
+	s := b.scheduler(t, func(c *runtime.SchedulerConfig) {
+		c.Tables = true
+		c.LeaseTTL, c.Grace = 5*time.Second, 10*time.Second
+	})
 	return tb, b, s
 }
 
