@@ -90,6 +90,9 @@ type Config struct {
 	StrictPriority bool
 
 	// Concurrency is how many tasks one Run executes at once. Default 16.
+	// A Run fetches as many as it has free slots and, when tasks are
+	// shorter than a fetch round trip, a few more, which go back to their
+	// queue if no slot frees within milliseconds (docs/queue.md).
 	Concurrency int
 
 	// QueueConcurrency caps how many tasks of a queue one Run executes at

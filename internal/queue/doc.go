@@ -26,7 +26,8 @@
 // tasks, fetch), relay.go (the idempotent write of tasks relayed from an
 // outbox), pipe.go (scripts in pipelines), limits.go, pause.go, and
 // one file per background loop of the worker: fetch.go (the fetch loop and
-// its slot accounting), read.go and blocker.go (fetches, waits for wake
+// its slot accounting; ahead.go sizes its reads beyond the free slots),
+// read.go and blocker.go (fetches, waits for wake
 // tokens, Redis Cluster), ack.go (acknowledgement batching and the
 // completer), settle.go, forward.go, heartbeat.go, reclaim.go and own.go
 // (the worker's own pending entries, retries of failed acks and settles);
