@@ -21,11 +21,20 @@ func (w *Worker) fetch(ctx context.Context) {
 	// A first read that does not wait honours StrictPriority for the
 	// backlog.
 	wait := false
+	// Whether extra tasks of the last fetch started in slots that finished
+	// tasks freed: those tasks' acks wait for a read that no freed slot
+	// will start.
+	reused := false
 	for {
 		n := w.take(w.cfg.Concurrency)
 		if n == 0 {
 			// Every slot is busy. The acks of the tasks that finish
-			// meanwhile go with the read that their freed slots start.
+			// meanwhile go with the read that their freed slots start;
+			// those whose slots went to extra tasks go with the completer,
+			// or they could wait for as long as those tasks run.
+			if reused {
+				w.ackByCompleter()
+			}
 			if !w.acquire(ctx) {
 				return
 			}
@@ -77,6 +86,7 @@ func (w *Worker) fetch(ctx context.Context) {
 		}
 		var late *time.Timer // bounds the wait of the extra tasks for slots
 		gaveUp := false
+		reused = false
 		var back []*delivery // not started: handed back, last first
 		for i, d := range list {
 			if u := w.queueUse[d.queue]; u != nil {
@@ -90,7 +100,7 @@ func (w *Worker) fetch(ctx context.Context) {
 			started := i < n || w.take(1) == 1
 			if !started && !gaveUp && ctx.Err() == nil {
 				// The acks of the tasks that finish meanwhile go with the
-				// next read, at most the wait below away.
+				// next read (see reused).
 				if late == nil {
 					late = time.NewTimer(w.ahead.wait())
 				}
@@ -100,6 +110,7 @@ func (w *Worker) fetch(ctx context.Context) {
 					w.ahead.noteHandBack()
 				}
 			}
+			reused = reused || started && i >= n
 			if !started || ctx.Err() != nil {
 				if started {
 					w.release(1)
