@@ -18,6 +18,7 @@ import (
 type aheadMeter struct {
 	run  atomic.Int64  // moving average of attempts' run times, ns; 0: none ended yet
 	trip time.Duration // moving average of fetch round trips; the fetcher's own
+	off  bool          // never fetch ahead: for tests of the exact order of starts
 }
 
 // noteRun adds an attempt's run time d to the average. Handlers call it at
@@ -47,7 +48,7 @@ func (m *aheadMeter) noteTrip(d time.Duration) {
 // stuck tasks) fetches few ahead.
 func (m *aheadMeter) extra(free, concurrency int) int {
 	run := time.Duration(m.run.Load())
-	if run <= 0 || m.trip <= 0 {
+	if m.off || run <= 0 || m.trip <= 0 {
 		return 0
 	}
 	return int(min(int64(concurrency)*int64(m.trip)/int64(run), int64(free)))

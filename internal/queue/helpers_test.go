@@ -78,9 +78,15 @@ func enqueue(t testing.TB, c *Client, envs ...*Envelope) {
 // function that stops it and returns Run's error.
 func startWorker(t testing.TB, c *Client, r Runner) func() error {
 	t.Helper()
+	return runWorker(t, NewWorker(c, r))
+}
+
+// runWorker runs w as startWorker does.
+func runWorker(t testing.TB, w *Worker) func() error {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
-	go func() { errc <- NewWorker(c, r).Run(ctx) }()
+	go func() { errc <- w.Run(ctx) }()
 	var once sync.Once
 	var err error
 	stop := func() error {
