@@ -2,7 +2,6 @@ package runtime_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -32,14 +31,7 @@ type queueBundle struct {
 func setupQueue(t testing.TB, mod func(*runtime.Config)) *queueBundle {
 	t.Helper()
 	rdb := testenv.Redis(t)
-	prefix := "test-" + strings.ToLower(rand.Text()[:10])
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-	})
+	prefix := testenv.KeyPrefix(t, rdb, "test")
 	reg := runtime.NewRegistry()
 	cfg := runtime.Config{
 		Redis:     rdb,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -50,16 +49,10 @@ func TestScript(t *testing.T) {
 			},
 		},
 		Setup: func(env *testscript.Env) error {
-			prefix := "ctl-" + strings.ToLower(rand.Text()[:10])
+			prefix := testenv.NewKeyPrefix("ctl")
 			env.Setenv("TENANTGEN_REDIS_URL", url)
 			env.Setenv("TENANTGEN_PREFIX", prefix)
-			env.Defer(func() {
-				ctx := context.Background()
-				iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-				for iter.Next(ctx) {
-					rdb.Del(ctx, iter.Val())
-				}
-			})
+			env.Defer(func() { testenv.DeleteKeys(rdb, prefix) })
 			return nil
 		},
 	})
@@ -189,7 +182,7 @@ func exitCodeOf(err error, stderr io.Writer) int {
 func TestExitCodes(t *testing.T) {
 	t.Parallel()
 	url := testenv.RedisURL(t)
-	prefix := "ctl-" + strings.ToLower(rand.Text()[:10])
+	prefix := testenv.NewKeyPrefix("ctl")
 	tests := []struct {
 		name string
 		args []string

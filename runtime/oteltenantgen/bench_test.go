@@ -22,11 +22,9 @@ package oteltenantgen_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -56,14 +54,7 @@ func benchTelemetry(b *testing.B, workload, mode string) {
 	rdb := testenv.Redis(b)
 	var calls roundTrips
 	rdb.AddHook(&calls)
-	prefix := "bench-" + strings.ToLower(rand.Text()[:10])
-	b.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-	})
+	prefix := testenv.KeyPrefix(b, rdb, "bench")
 	reg := runtime.NewRegistry()
 	cfg := runtime.Config{
 		Redis: rdb, Prefix: prefix, Registry: reg, Concurrency: 16,

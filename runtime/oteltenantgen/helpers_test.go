@@ -2,10 +2,8 @@ package oteltenantgen_test
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,14 +34,7 @@ type bundle struct {
 func setup(t testing.TB, mod func(*runtime.Config), opts ...oteltenantgen.Option) *bundle {
 	t.Helper()
 	rdb := testenv.Redis(t)
-	prefix := "test-" + strings.ToLower(rand.Text()[:10])
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-	})
+	prefix := testenv.KeyPrefix(t, rdb, "test")
 	b := &bundle{reg: runtime.NewRegistry(), spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader()}
 	b.tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b.spans))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(b.reader))
