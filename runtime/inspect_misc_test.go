@@ -113,7 +113,9 @@ func TestInspectorPauseAndDeadIndex(t *testing.T) {
 		for _, m := range h {
 			failed += m.Failed
 		}
-		return failed == 6
+		// A failure is counted before its task is settled: wait for the
+		// six to be in the dead letter set too.
+		return failed == 6 && b.stats(t, "default").Running == 0
 	})
 	page, err := in.Tenants(ctx, runtime.TenantQuery{Sort: runtime.ByID})
 	if err != nil {
