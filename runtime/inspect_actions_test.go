@@ -177,11 +177,16 @@ func TestInspectorActionsUnderLoad(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d ready tasks deleted before the workers took them; %d dead tasks requeued", len(deleted)-20, len(batch), requeued)
-	qs, err := in.Queues(ctx, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if q := qs[0]; q.Ready+q.Scheduled+q.Retrying+q.Running+q.Dead != 0 || q.Lanes != 0 {
+	// A task's acknowledgement follows its success: wait for the last ones.
+	var q runtime.QueueInfo
+	if !testenv.Eventually(func() bool {
+		qs, err := in.Queues(ctx, "default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		q = qs[0]
+		return q.Ready+q.Scheduled+q.Retrying+q.Running+q.Dead == 0 && q.Lanes == 0
+	}) {
 		t.Errorf("queue left with %+v, want nothing", q)
 	}
 	page, err := in.Tenants(ctx, runtime.TenantQuery{Queue: "default"})
