@@ -103,7 +103,7 @@ func (b *schedBundle) config(mod func(*runtime.SchedulerConfig)) runtime.Schedul
 	c := runtime.SchedulerConfig{
 		Now:      b.clock.Now,
 		Poll:     20 * time.Millisecond,
-		LeaseTTL: 300 * time.Millisecond,
+		LeaseTTL: time.Second, // short for failovers, long enough for a tick on a loaded machine
 		Grace:    5 * time.Second,
 		Spread:   -1,
 	}
