@@ -25,17 +25,30 @@ func (w *Worker) fetch(ctx context.Context) {
 	// tasks freed: those tasks' acks wait for a read that no freed slot
 	// will start.
 	reused := false
+	var soon *time.Timer // bounds the wait of reused's acks for a read
 	for {
 		n := w.take(w.cfg.Concurrency)
 		if n == 0 {
 			// Every slot is busy. The acks of the tasks that finish
-			// meanwhile go with the read that their freed slots start;
-			// those whose slots went to extra tasks go with the completer,
-			// or they could wait for as long as those tasks run.
+			// meanwhile go with the read that their freed slots start.
+			// Those whose slots went to extra tasks wait for the next slot
+			// that frees, as briefly as an extra task waits for one; past
+			// that they go with the completer, or they could wait for as
+			// long as those tasks run.
+			got := false
 			if reused {
-				w.ackByCompleter()
+				if soon == nil {
+					soon = time.NewTimer(w.ahead.wait())
+					defer soon.Stop()
+				} else {
+					soon.Reset(w.ahead.wait())
+				}
+				got = w.acquireBefore(ctx, soon.C)
+				if !got {
+					w.ackByCompleter()
+				}
 			}
-			if !w.acquire(ctx) {
+			if !got && !w.acquire(ctx) {
 				return
 			}
 			n = 1 + w.take(w.cfg.Concurrency-1)
