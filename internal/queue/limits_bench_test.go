@@ -13,7 +13,9 @@ import (
 // limit, with a concurrency cap of 4 per tenant and with a rate of 100,000
 // starts per second per tenant (limits that never hold a tenant back).
 // redis-cpu-ns/task is the CPU time of the Redis server (a private one,
-// INFO cpu) per task: what limits take from the worker on a small machine.
+// INFO cpu) per task: what limits take from the worker on a small machine;
+// script-ns/task the part of it spent in the fetch and ack scripts (INFO
+// commandstats), which varies less on a busy machine.
 //
 //	go test -run '^$' -bench FetchLimits -benchtime 20000x ./internal/queue/
 func BenchmarkFetchLimits(b *testing.B) {
@@ -42,7 +44,7 @@ func BenchmarkFetchLimits(b *testing.B) {
 				b.Fatal(err)
 			}
 			fillLanes(b, c, "bench.limited", tenants)
-			before := testenv.RedisCPU(b, rdb)
+			before, scripts := testenv.RedisCPU(b, rdb), testenv.RedisScriptTime(b, rdb)
 			b.ResetTimer()
 			got, acks := drainPart(b, w, p, 16)
 			if err := w.sendAcks(ctx, acks); err != nil {
@@ -53,6 +55,7 @@ func BenchmarkFetchLimits(b *testing.B) {
 				b.Fatalf("fetched %d tasks, want %d", got, b.N)
 			}
 			b.ReportMetric(float64(testenv.RedisCPU(b, rdb)-before)/float64(b.N), "redis-cpu-ns/task")
+			b.ReportMetric(float64(testenv.RedisScriptTime(b, rdb)-scripts)/float64(b.N), "script-ns/task")
 		})
 	}
 }
