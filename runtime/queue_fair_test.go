@@ -61,6 +61,7 @@ func TestQueueWorkerKilledWithCaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	delete(running, "") // the field that keeps the hash a hash table (docs/queue.md)
 	total := 0
 	for lane, n := range running {
 		if atoi(t, n) > 3 {

@@ -3,6 +3,7 @@ package queue
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
@@ -67,6 +68,10 @@ func TestLimitsCounts(t *testing.T) {
 	if diff := cmp.Diff("4", count()); diff != "" {
 		t.Errorf("count after the fetch (-want +got):\n%s", diff)
 	}
+	// A listpack would be searched lane by lane (markRun).
+	if enc, err := rdb.ObjectEncoding(ctx, k.base+"run").Result(); err != nil || enc != "hashtable" {
+		t.Errorf("the hash of counts is encoded %q (%v), want a hashtable", enc, err)
+	}
 
 	// The first task fails for good meanwhile: it counts down once, by
 	// its settle, however often it is acknowledged afterwards.
@@ -86,7 +91,90 @@ func TestLimitsCounts(t *testing.T) {
 	if n, err := rdb.XLen(ctx, k.stream).Result(); err != nil || n != 0 {
 		t.Errorf("stream holds %d entries, %v; want none", n, err)
 	}
+	if n, err := rdb.Exists(ctx, k.base+"run").Result(); err != nil || n != 0 {
+		t.Errorf("the hash of counts exists (%d, %v) with nothing running, want it deleted", n, err)
+	}
 	if n, err := rdb.ZCard(ctx, k.dead).Result(); err != nil || n != 2 {
 		t.Errorf("dead letter set holds %d, %v; want 2 (the oversize task, the failed one)", n, err)
+	}
+}
+
+// TestLimitsCountsEarlierLayout: entries that a worker of an earlier
+// version added to the stream, which carry their lane in l and "1" in c,
+// count down when a worker of this version acknowledges them, and when it
+// reclaims them from a dead one, as the entries of this layout do.
+func TestLimitsCountsEarlierLayout(t *testing.T) {
+	t.Parallel()
+	rdb := testenv.Redis(t)
+	cfg := testConfig(t, rdb)
+	ctx := t.Context()
+	c := NewClient(rdb, cfg)
+	if err := c.SetTaskLimits(ctx, []string{"default"}, map[string]Limits{"t.c": {Concurrency: 10}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w := NewWorker(c, nil)
+	k := w.parts[0].k
+	if err := rdb.XGroupCreateMkStream(ctx, k.stream, group, "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	const lane = "a:t.c"
+	// As an earlier worker's fetch left them: two entries counted.
+	for range 2 {
+		e := env("t.c", "a", "default", "{}")
+		data, err := e.encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: k.stream, Values: []string{"e", data, "l", lane, "c", "1"}}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rdb.HSet(ctx, k.base+"run", lane, 2).Err(); err != nil {
+		t.Fatal(err)
+	}
+	count := func() string {
+		t.Helper()
+		n, err := rdb.HGet(ctx, k.base+"run", lane).Result()
+		if err == redis.Nil {
+			return "absent"
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// This worker reads the first; a dead one the second.
+	list, err := w.fetchNow(ctx, nil, w.parts, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || !list[0].counted || list[0].lane != lane {
+		t.Fatalf("read %d deliveries (%+v), want one counted in lane %q", len(list), list, lane)
+	}
+	if err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: "dead", Streams: []string{k.stream, ">"}, Count: 1, Block: -1}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sendAcks(ctx, list); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("1", count()); diff != "" {
+		t.Errorf("count after the acknowledgement (-want +got):\n%s", diff)
+	}
+	// As reclaim does once the dead worker's entries have been idle long
+	// enough.
+	pending, err := rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: k.stream, Group: group, Start: "-", End: "+", Count: 10, Consumer: "dead"}).Result()
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("the dead worker holds %d entries (%v), want 1", len(pending), err)
+	}
+	args := []any{k.base, group, w.id, 0, time.Now().UnixMilli(), cfg.DeadMaxLen, 0, "1", pending[0].ID}
+	if err := reclaimScript.Run(ctx, rdb, []string{k.stream}, args...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("absent", count()); diff != "" {
+		t.Errorf("count after the reclaim (-want +got):\n%s", diff)
+	}
+	if n, err := rdb.LLen(ctx, k.lane(lane)).Result(); err != nil || n != 1 {
+		t.Errorf("lane %q holds %d tasks (%v), want the reclaimed one", lane, n, err)
 	}
 }

@@ -162,11 +162,15 @@ func (w *Worker) deliveries(list []*delivery, p *part, res []redis.XStream) []*d
 			d := &all[i]
 			d.queue, d.p, d.entry = p.queue, p, m.ID
 			d.data, _ = m.Values[fieldEnvelope].(string)
-			d.lane, _ = m.Values[fieldLane].(string)
+			if lane, ok := m.Values[fieldCap].(string); ok {
+				d.lane, d.counted = lane, true
+			} else {
+				d.lane, _ = m.Values[fieldLane].(string)
+				d.counted = m.Values[fieldCounted] == "1"
+			}
 			if v, ok := m.Values[fieldInterrupts].(string); ok {
 				d.interrupts, _ = strconv.Atoi(v)
 			}
-			d.counted = m.Values[fieldCounted] == "1"
 			list = append(list, d)
 		}
 	}

@@ -60,6 +60,14 @@ end
 //     ":<task>" record in lim), else the tenant.
 //   - routeEnvelope(base, env) routes a task of the old layout, which
 //     carries no lane, from its envelope's tenant and task.
+//   - markRun(run) makes sure that the hash run of running counts holds
+//     its marker: the empty field, with a value longer than a listpack's,
+//     so that Redis keeps the hash a hash table, where finding a lane's
+//     count costs the same with 10 lanes running as with 10,000 (a
+//     listpack, the encoding of small hashes, is searched field by field).
+//   - uncount(run, lanes, n) deletes the counts of the first n of lanes
+//     (they reached zero), and run itself once only its marker is left, so
+//     that an idle queue costs no memory.
 //   - release(base, lane, n) ends the counts of n tasks (default 1)
 //     counted against their lane's cap; a lane parked at its cap goes back
 //     to the ring.
@@ -103,9 +111,19 @@ local function routeEnvelope(base, env)
 	if not ok or type(e) ~= 'table' or type(e.tenant) ~= 'string' or e.tenant == '' then return '-' end
 	return route(base, e.tenant .. ':' .. tostring(e.task))
 end
+local function markRun(run)
+	redis.call('HSETNX', run, '', 'tenantgen: this field keeps the hash a hash table, whose lookups cost the same whatever the number of lanes running')
+end
+local function uncount(run, lanes, n)
+	for j = 1, n, 500 do redis.call('HDEL', run, unpack(lanes, j, math.min(j + 499, n))) end
+	if redis.call('HLEN', run) == 1 and redis.call('HEXISTS', run, '') == 1 then
+		redis.call('DEL', run)
+	end
+end
 local function release(base, lane, n)
-	if redis.call('HINCRBY', base .. 'run', lane, -(n or 1)) <= 0 then
-		redis.call('HDEL', base .. 'run', lane)
+	local run = base .. 'run'
+	if redis.call('HINCRBY', run, lane, -(n or 1)) <= 0 then
+		uncount(run, {lane}, 1)
 	end
 	if redis.call('SREM', base .. 'full', lane) == 1 then
 		redis.call('RPUSH', base .. 'r', lane)
@@ -187,8 +205,9 @@ for i = 9, #ARGV do
 			local k = f[j]
 			if k == 'e' then env = f[j+1]
 			elseif k == 'i' then intr = tonumber(f[j+1]) or 0
-			elseif k == 'l' then lane = f[j+1]
-			elseif k == 'c' then counted = f[j+1] == '1' end
+			elseif k == 'k' then lane, counted = f[j+1], true
+			elseif k == 'l' then lane = lane or f[j+1]
+			elseif k == 'c' then counted = counted or f[j+1] == '1' end
 		end
 		if env then
 			lane = lane or routeEnvelope(base, env)

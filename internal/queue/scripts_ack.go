@@ -2,85 +2,68 @@ package queue
 
 import "github.com/redis/go-redis/v9"
 
-// ackCountedLua defines, after laneLua, the Lua functions of counted
-// acknowledgements:
+// ackCountedLua defines, after laneLua, the Lua function of counted
+// acknowledgements. ackInto(s, base, group, args, from) acknowledges and
+// deletes the entries of stream s that args lists from index from on, as
+// countedAcks lays them out, and ends their counts: one HINCRBY per lane,
+// with the decrement the worker computed, and one HDEL for the lanes at
+// zero (uncount), so that an idle lane costs no memory. Lanes parked at their cap go
+// back to the ring. It must come before anything else in the script
+// touches the counts: the lanes it deletes are deleted at its end.
 //
-//   - ackInto(s, base, group, args, from, counts, changed) acknowledges and
-//     deletes the entries of stream s whose IDs and lanes are the pairs of
-//     args from index from on, as ackCountedScript documents, and lowers
-//     the counts of their lanes in counts (lane to running count, read with
-//     one HMGET), adding each lane it changes to changed (a list of lanes
-//     that is also a set of them); lanes parked at their cap go back to the
-//     ring.
-//   - writeCounts(run, counts, changed) writes the counts of the lanes in
-//     changed to the hash run: one HSET for those still running tasks, one
-//     HDEL for those at zero, so that an idle lane costs no memory.
-//
-// The fetch script acknowledges into the counts it then fetches with, and
-// writes them once at its end.
+// Lua spends more converting numbers to strings, and growing tables with
+// #t + 1, than on most commands, so the common path does neither: the
+// decrements come as strings, HINCRBY answers with a number, and the IDs
+// go from args to XACK and XDEL by unpack.
 const ackCountedLua = laneLua + `
-local function ackInto(s, base, group, args, from, counts, changed)
-	local ids = {}
-	for i = from, #args, 2 do ids[#ids + 1] = args[i] end
+local function ackInto(s, base, group, args, from)
+	local lanes = tonumber(args[from])
+	local first = from + 1 + 2 * lanes
+	local last = #args
 	local acked = 0
-	for j = 1, #ids, 500 do
-		acked = acked + redis.call('XACK', s, group, unpack(ids, j, math.min(j + 499, #ids)))
+	for j = first, last, 500 do
+		acked = acked + redis.call('XACK', s, group, unpack(args, j, math.min(j + 499, last)))
 	end
-	local all = acked == #ids
-	local order, byLane = {}, {}
-	for i = from, #args, 2 do
-		if all or #redis.call('XRANGE', s, args[i], args[i]) == 1 then
-			local lane = args[i + 1]
-			local n = byLane[lane]
-			if not n then order[#order + 1] = lane end
-			byLane[lane] = (n or 0) + 1
+	-- Fewer acknowledged than given: some were settled or reclaimed
+	-- meanwhile, and those are no longer in the stream. Count down the
+	-- others only, lane by lane.
+	local by
+	if acked < last - first + 1 then
+		by = {}
+		local id = first
+		for i = from + 1, first - 1, 2 do
+			local k = 0
+			for _ = 1, -tonumber(args[i + 1]) do
+				if #redis.call('XRANGE', s, args[id], args[id]) == 1 then k = k + 1 end
+				id = id + 1
+			end
+			by[args[i]] = -k
 		end
 	end
-	for j = 1, #ids, 500 do
-		redis.call('XDEL', s, unpack(ids, j, math.min(j + 499, #ids)))
+	for j = first, last, 500 do
+		redis.call('XDEL', s, unpack(args, j, math.min(j + 499, last)))
 	end
-	local ask = {}
-	for _, lane in ipairs(order) do
-		if counts[lane] == nil then ask[#ask + 1] = lane end
-	end
-	for j = 1, #ask, 500 do
-		local part = {unpack(ask, j, math.min(j + 499, #ask))}
-		local got = redis.call('HMGET', base .. 'run', unpack(part))
-		for k, lane in ipairs(part) do counts[lane] = tonumber(got[k]) or 0 end
-	end
-	for _, lane in ipairs(order) do
-		counts[lane] = math.max(counts[lane] - byLane[lane], 0)
-		if not changed[lane] then
-			changed[#changed + 1] = lane
-			changed[lane] = true
-		end
-	end
+	local run = base .. 'run'
 	-- Lanes parked at their cap are few, or none: look for them only when
 	-- some are.
-	if redis.call('EXISTS', base .. 'full') == 1 then
-		local woke = false
-		for _, lane in ipairs(order) do
-			if redis.call('SREM', base .. 'full', lane) == 1 then
+	local full = redis.call('EXISTS', base .. 'full') == 1
+	local idle, nidle, woke = {}, 0, false
+	for i = from + 1, first - 1, 2 do
+		local lane, d = args[i], args[i + 1]
+		if by then d = by[lane] end
+		if d ~= 0 then
+			if redis.call('HINCRBY', run, lane, d) <= 0 then
+				nidle = nidle + 1
+				idle[nidle] = lane
+			end
+			if full and redis.call('SREM', base .. 'full', lane) == 1 then
 				redis.call('RPUSH', base .. 'r', lane)
 				woke = true
 			end
 		end
-		if woke then wake(base) end
 	end
-end
-local function writeCounts(run, counts, changed)
-	local set, del = {}, {}
-	for _, lane in ipairs(changed) do
-		local c = counts[lane]
-		if c > 0 then
-			set[#set + 1] = lane
-			set[#set + 1] = c
-		else
-			del[#del + 1] = lane
-		end
-	end
-	for j = 1, #set, 500 do redis.call('HSET', run, unpack(set, j, math.min(j + 499, #set))) end
-	for j = 1, #del, 500 do redis.call('HDEL', run, unpack(del, j, math.min(j + 499, #del))) end
+	if nidle > 0 then uncount(run, idle, nidle) end
+	if woke then wake(base) end
 end
 `
 
@@ -95,10 +78,9 @@ end
 // entry deletes it in the same step, and a worker acknowledges only
 // entries it read.
 //
-// KEYS: stream. ARGV: base, group, then pairs of entry ID and lane.
+// KEYS: stream. ARGV: base, group, then the acknowledgements as
+// countedAcks lays them out.
 var ackCountedScript = redis.NewScript(ackCountedLua + `
-local counts, changed = {}, {}
-ackInto(KEYS[1], ARGV[1], ARGV[2], ARGV, 3, counts, changed)
-writeCounts(ARGV[1] .. 'run', counts, changed)
+ackInto(KEYS[1], ARGV[1], ARGV[2], ARGV, 3)
 return 1
 `)

@@ -118,10 +118,11 @@ return {#due, next[2] or false}
 // fetchScript moves up to n tasks from the lanes of the ring to the stream,
 // each lane in turn, for the consumer's XREADGROUP that follows it in the
 // same pipeline. Each task becomes a stream entry with fields e, i when
-// interrupted, and, when it counts against its lane's cap, l its lane and
-// c "1", so that the consumer group's pending list tracks it exactly as
-// before. (The lane of an uncounted entry is not stored: nothing needs it
-// but a hand-back, which routes the task again, to the same lane.)
+// interrupted, and, when it counts against its lane's cap, k its lane
+// (earlier layouts: l, the lane, and c, "1"), so that the consumer group's
+// pending list tracks it exactly as before. (The lane of an uncounted
+// entry is not stored: nothing needs it but a hand-back, which routes the
+// task again, to the same lane.)
 // The read is not part of the script because Lua would copy every entry
 // into a table and back, which costs more than the rest of the fetch; so a
 // read may take entries that another worker's fetch added, and that worker
@@ -137,9 +138,10 @@ return {#due, next[2] or false}
 // lane whose starts are under a millisecond apart goes back to the ring
 // after a start, and to wait only if its next turn comes too early. Due
 // lanes of wait go back to the ring first. Limits cost Redis calls, which
-// cost more than the data they touch: records, counts and rates are read
-// once per fetch or per pass where they can be, not per lane's turn.
-// Without limits (no defaults, no lim hash), none of that is looked at.
+// cost more than the data they touch: records are read once per fetch, a
+// capped lane's turn costs one HINCRBY (it reserves the turn's tasks and
+// answers with the count), a rated lane's start one SET. Without limits
+// (no defaults, no lim hash), none of that is looked at.
 //
 // An element larger than the max payload is dead-lettered here, with a
 // record of its first bytes and its size, so that no worker reads it.
@@ -149,15 +151,14 @@ return {#due, next[2] or false}
 //
 // It first acknowledges the worker's entries that counted against a cap,
 // as ackCountedScript does: one script call per fetch, where a script of
-// their own cost a second (each call costs Redis more than its commands),
-// and one reading and writing of the counts for both.
+// their own cost a second (each call costs Redis more than its commands).
 //
 // KEYS: stream. ARGV: base, group, n, the limits record of tenant lanes by
 // default ("" for none), max payload bytes, dead max length, dead max age
-// ms, then pairs of entry ID and lane of the counted entries to
-// acknowledge. It returns {recreated (0 or 1), wait, moved}, where wait is -2 if the
-// queue is paused, else the ms until the first lane of wait may start, or
-// -1 if none waits.
+// ms, then the counted entries to acknowledge, as countedAcks lays them
+// out (none: nothing). It returns {recreated (0 or 1), wait, moved}, where
+// wait is -2 if the queue is paused, else the ms until the first lane of
+// wait may start, or -1 if none waits.
 var fetchScript = redis.NewScript(buryLua + ackCountedLua + `
 local s, base = KEYS[1], ARGV[1]
 local want = tonumber(ARGV[3])
@@ -166,21 +167,15 @@ if redis.call('EXISTS', s) == 0 then
 	redis.call('XGROUP', 'CREATE', s, ARGV[2], '0', 'MKSTREAM')
 	out[1] = 1
 end
--- The counts of capped lanes: read with one HMGET per pass of the ring
--- (and one for the lanes acknowledged), written back with one HSET and one
--- HDEL at the end, not calls per lane's turn.
-local counts, changed = {}, {}
-local run = base .. 'run'
 -- The worker's counted acknowledgements come first, so that the lanes
 -- they free are in the ring for this fetch.
-if #ARGV > 7 then ackInto(s, base, ARGV[2], ARGV, 8, counts, changed) end
+if #ARGV > 7 then ackInto(s, base, ARGV[2], ARGV, 8) end
 if redis.call('EXISTS', base .. 'p') == 1 then
-	writeCounts(run, counts, changed)
 	out[2] = -2
 	return out
 end
 
-local ring, lim, wait, cr = base .. 'r', base .. 'lim', base .. 'wait', base .. 'cr'
+local ring, lim, wait, cr, run = base .. 'r', base .. 'lim', base .. 'wait', base .. 'cr', base .. 'run'
 local deflim = ARGV[4]
 local limited = deflim ~= '' or redis.call('EXISTS', lim) == 1
 -- Redis's clock, so that workers' clocks do not matter; read only when
@@ -196,44 +191,42 @@ local function clock()
 	return now
 end
 local function ms() return math.floor(clock()) end
--- The limits of a lane, {weight, cap, ms between starts (0: no rate)},
--- parsed once per record per fetch: the lanes of a limited task share
--- theirs (":<task>"), and a tenant's lanes meet theirs once per round.
+-- The limits of a lane, {weight, cap, ms between starts (0: no rate), and
+-- for a rate: its rate key's lifetime and, once needed, the next start of
+-- a lane that starts now, as strings}, parsed once per record per fetch:
+-- the lanes of a limited task share theirs (":<task>"), and a tenant's
+-- lanes meet theirs once per round. colon is where the task starts in
+-- lane, or nil.
 local recs = {}
 local rated = {} -- the next start of the rated lanes this fetch started, by lane
-local function limitsOf(lane)
-	local i = string.find(lane, ':', 1, true)
+local function limitsOf(lane, colon)
 	local field = lane
-	if i then field = string.sub(lane, i) end
+	if colon then field = string.sub(lane, colon) end
 	local l = recs[field]
 	if l then return l end
 	local rec = redis.call('HGET', lim, field)
-	if not rec and not i then rec = deflim end
+	if not rec and not colon then rec = deflim end
 	l = {1, 0, 0}
 	if rec and rec ~= '' then
 		local w, c, n, per = string.match(rec, '^(%d+) (%d+) (%d+) (%d+)$')
 		n, per = tonumber(n) or 0, tonumber(per) or 0
 		l[1], l[2] = math.max(tonumber(w) or 1, 1), tonumber(c) or 0
-		if n > 0 and per > 0 then l[3] = per / n end
+		if n > 0 and per > 0 then
+			l[3] = per / n
+			l[4] = tostring(math.ceil(l[3]))
+		end
 	end
 	recs[field] = l
 	return l
 end
-local function countOf(batch, from)
-	local lane = batch[from]
-	if counts[lane] == nil then
-		local ask = {}
-		for j = from, #batch do
-			if counts[batch[j]] == nil then
-				ask[#ask + 1] = batch[j]
-				counts[batch[j]] = 0
-			end
-		end
-		local got = redis.call('HMGET', run, unpack(ask))
-		for j, v in ipairs(ask) do counts[v] = tonumber(got[j]) or 0 end
+-- unreserve ends n of the counts that a lane's turn reserved and did not
+-- use.
+local function unreserve(lane, n)
+	if n > 0 and redis.call('HINCRBY', run, lane, -n) <= 0 then
+		uncount(run, {lane}, 1)
 	end
-	return counts[lane]
 end
+local counting = false -- whether run holds its marker (markRun)
 -- Whether lanes wait for their rate: a queue with caps and no rates never
 -- looks at wait, nor at the clock.
 local waiting = limited and redis.call('EXISTS', wait) == 1
@@ -248,6 +241,10 @@ end
 local paused = redis.call('EXISTS', base .. 'pt') == 1
 local maxPayload = tonumber(ARGV[5])
 
+-- Lua spends more converting numbers to strings for commands, and growing
+-- tables with #t + 1, than on most commands: the loop below passes the
+-- common counts as strings ('1') and counts its tables' lengths itself.
+--
 -- The tasks of one fetch start together, so turns within it need no
 -- order: when the ring is shorter than the fetch, each lane's turn takes
 -- as many rounds' worth of tasks at once.
@@ -260,7 +257,7 @@ while got < want and steps < want + 100 do
 	local batch = redis.call('LPOP', ring, ask)
 	if not batch then break end
 	if #batch < ask then lanes = #batch end
-	local back, front = {}, nil
+	local back, nback, front = {}, 0, nil
 	for bi = 1, #batch do
 		local lane = batch[bi]
 		if got >= want then
@@ -270,36 +267,16 @@ while got < want and steps < want + 100 do
 			break
 		end
 		steps = steps + 1
-		local tenant = tenantOf(lane)
+		local public = lane == '-'
+		local colon = not public and string.find(lane, ':', 1, true)
 		local weight, cap, every, tat, count = 1, 0, 0, 0, 0
-		local park, score, take, credit, rounds
+		local l, park, score, take, credit, rounds
 		local started = false -- the rated lane's next start is written already
-		if paused and tenant ~= '' and redis.call('SISMEMBER', base .. 'pt', tenant) == 1 then
+		if paused and not public and redis.call('SISMEMBER', base .. 'pt', colon and string.sub(lane, 1, colon - 1) or lane) == 1 then
 			park = 'held'
-		elseif limited and tenant ~= '' then
-			local l = limitsOf(lane)
+		elseif limited and not public then
+			l = limitsOf(lane, colon)
 			weight, cap, every = l[1], l[2], l[3]
-			if cap > 0 then
-				count = countOf(batch, bi)
-				if count >= cap then park = 'full' end
-			end
-			if not park and every > 0 then
-				clock()
-				tat = rated[lane]
-				if not tat then
-					-- Most lanes met are due: write the next start of one
-					-- due now, reading the last in the same call, and put
-					-- that back if it is not due after all.
-					local rk, nxt = base .. 'rt:' .. lane, now + every
-					tat = tonumber(redis.call('SET', rk, string.format('%.3f', nxt), 'PX', math.ceil(every), 'GET')) or 0
-					if tat > now then
-						redis.call('SET', rk, string.format('%.3f', tat), 'PX', math.ceil(tat - now))
-					else
-						tat, started = now, true
-					end
-				end
-				if tat > now then park, score = 'wait', tat end
-			end
 		end
 		if not park then
 			-- How many tasks this turn takes: its weight (or what is left
@@ -310,9 +287,46 @@ while got < want and steps < want + 100 do
 			if weight > 1 then credit = tonumber(redis.call('HGET', cr, lane)) or weight end
 			rounds = 1
 			if lanes > 0 and lanes < want - got then rounds = math.ceil((want - got) / lanes) end
-			take = math.min(credit + weight * (rounds - 1), want - got)
+			take = credit + weight * (rounds - 1)
+			if take > want - got then take = want - got end
 			if every > 0 then take = 1 end
-			if cap > 0 then take = math.min(take, cap - count) end
+			if cap > 0 then
+				-- The turn's tasks count from now on: HINCRBY answers with
+				-- the lane's count, which needs no read of its own; what
+				-- goes past the cap is given back.
+				if not counting then
+					markRun(run)
+					counting = true
+				end
+				count = redis.call('HINCRBY', run, lane, take == 1 and '1' or take)
+				if count > cap then
+					local over = math.min(count - cap, take)
+					take, count = take - over, count - over
+					redis.call('HINCRBY', run, lane, -over)
+					if take == 0 then park = 'full' end
+				end
+			end
+		end
+		if not park and every > 0 then
+			clock()
+			tat = rated[lane]
+			if not tat then
+				-- Most lanes met are due: write the next start of one
+				-- due now, reading the last in the same call, and put
+				-- that back if it is not due after all.
+				if not l[5] then l[5] = string.format('%.3f', now + every) end
+				local rk = base .. 'rt:' .. lane
+				tat = tonumber(redis.call('SET', rk, l[5], 'PX', l[4], 'GET')) or 0
+				if tat > now then
+					redis.call('SET', rk, string.format('%.3f', tat), 'PX', math.ceil(tat - now))
+				else
+					tat, started = now, true
+				end
+			end
+			if tat > now then
+				park, score = 'wait', tat
+				if cap > 0 then unreserve(lane, take) end
+			end
 		end
 		if park then
 			if weight > 1 then redis.call('HDEL', cr, lane) end
@@ -324,7 +338,7 @@ while got < want and steps < want + 100 do
 			end
 		else
 			local lk = base .. 'l:' .. lane
-			local elems = redis.call('LPOP', lk, take)
+			local elems = redis.call('LPOP', lk, take == 1 and '1' or take)
 			local added = 0
 			if elems then
 				for _, elem in ipairs(elems) do
@@ -344,9 +358,9 @@ while got < want and steps < want + 100 do
 						-- down; others are routed again if handed back.
 						if cap > 0 then
 							if intr then
-								redis.call('XADD', s, '*', 'e', env, 'l', lane, 'i', intr, 'c', '1')
+								redis.call('XADD', s, '*', 'e', env, 'k', lane, 'i', intr)
 							else
-								redis.call('XADD', s, '*', 'e', env, 'l', lane, 'c', '1')
+								redis.call('XADD', s, '*', 'e', env, 'k', lane)
 							end
 						elseif intr then
 							redis.call('XADD', s, '*', 'e', env, 'i', intr)
@@ -359,12 +373,11 @@ while got < want and steps < want + 100 do
 			end
 			got = got + added
 			-- Only the entries added count against the cap, not the
-			-- oversize elements dead-lettered.
-			if cap > 0 and added > 0 then
-				count = count + added
-				if not changed[lane] then changed[#changed + 1] = lane end
-				changed[lane] = true
-				counts[lane] = count
+			-- oversize elements dead-lettered, nor what a short list
+			-- did not have.
+			if cap > 0 and added < take then
+				unreserve(lane, take - added)
+				count = count - (take - added)
 			end
 			if elems then
 				local n = #elems
@@ -391,24 +404,25 @@ while got < want and steps < want + 100 do
 					-- as this fetch does if it meets it again.
 					if weight > 1 then redis.call('HDEL', cr, lane) end
 					rated[lane] = tat
-					back[#back + 1] = lane
+					nback = nback + 1
+					back[nback] = lane
 				elseif weight > 1 and n < credit and rounds == 1 then
 					-- The fetch ran out mid-turn: the turn goes on next time.
 					redis.call('HSET', cr, lane, credit - n)
 					front = lane
 				else
 					if weight > 1 then redis.call('HDEL', cr, lane) end
-					back[#back + 1] = lane
+					nback = nback + 1
+					back[nback] = lane
 				end
 			elseif weight > 1 then
 				redis.call('HDEL', cr, lane) -- its list was deleted by hand: drop the lane
 			end
 		end
 	end
-	if #back > 0 then redis.call('RPUSH', ring, unpack(back)) end
+	if nback > 0 then redis.call('RPUSH', ring, unpack(back, 1, nback)) end
 	if front then redis.call('LPUSH', ring, front) end
 end
-writeCounts(run, counts, changed)
 if redis.call('LLEN', ring) > 0 then wake(base) end
 out[3] = got
 if waiting then
