@@ -25,30 +25,13 @@ func (w *Worker) fetch(ctx context.Context) {
 	// tasks freed: those tasks' acks wait for a read that no freed slot
 	// will start.
 	reused := false
-	var soon *time.Timer // bounds the wait of reused's acks for a read
+	soon := time.NewTimer(time.Hour) // bounds the wait of reused's acks for a read
+	soon.Stop()
+	defer soon.Stop()
 	for {
 		n := w.take(w.cfg.Concurrency)
 		if n == 0 {
-			// Every slot is busy. The acks of the tasks that finish
-			// meanwhile go with the read that their freed slots start.
-			// Those whose slots went to extra tasks wait for the next slot
-			// that frees, as briefly as an extra task waits for one; past
-			// that they go with the completer, or they could wait for as
-			// long as those tasks run.
-			got := false
-			if reused {
-				if soon == nil {
-					soon = time.NewTimer(w.ahead.wait())
-					defer soon.Stop()
-				} else {
-					soon.Reset(w.ahead.wait())
-				}
-				got = w.acquireBefore(ctx, soon.C)
-				if !got {
-					w.ackByCompleter()
-				}
-			}
-			if !got && !w.acquire(ctx) {
+			if !w.awaitSlot(ctx, reused, soon) {
 				return
 			}
 			n = 1 + w.take(w.cfg.Concurrency-1)
@@ -97,58 +80,82 @@ func (w *Worker) fetch(ctx context.Context) {
 		if len(list) < n {
 			w.release(n - len(list))
 		}
-		var late *time.Timer // bounds the wait of the extra tasks for slots
-		gaveUp := false
-		reused = false
-		var back []*delivery // not started: handed back, last first
-		for i, d := range list {
-			if u := w.queueUse[d.queue]; u != nil {
-				u.Add(1)
+		reused = w.dispatch(ctx, list, n)
+	}
+}
+
+// awaitSlot takes a slot when every slot is busy, and reports false if ctx
+// is cancelled first. The acks of the tasks that finish meanwhile go with
+// the read that their freed slots start. When extra tasks took the slots
+// that finished tasks freed (reused), those tasks' acks wait for the next
+// slot that frees, as briefly as an extra task waits for one (soon times
+// it); past that they go with the completer, or they could wait for as
+// long as the running tasks run.
+func (w *Worker) awaitSlot(ctx context.Context, reused bool, soon *time.Timer) bool {
+	if reused {
+		soon.Reset(w.ahead.wait())
+		if w.acquireBefore(ctx, soon.C) {
+			return true
+		}
+		w.ackByCompleter()
+	}
+	return w.acquire(ctx)
+}
+
+// dispatch hands the deliveries of a fetch to the handlers: the first n
+// in the slots taken for the read, at once. A fetch ahead, or of several
+// streams, can return more tasks than free slots: each extra one starts
+// when a running task frees its slot, and those still waiting when a short
+// while has passed (slow or stuck tasks) go back to the fronts of their
+// lanes, for any worker to take. It reports whether extra tasks started in
+// slots that finished tasks freed (see awaitSlot).
+func (w *Worker) dispatch(ctx context.Context, list []*delivery, n int) (reused bool) {
+	var late *time.Timer // bounds the wait of the extra tasks for slots
+	gaveUp := false
+	var back []*delivery // not started: handed back, last first
+	for i, d := range list {
+		if u := w.queueUse[d.queue]; u != nil {
+			u.Add(1)
+		}
+		started := i < n || w.take(1) == 1
+		if !started && !gaveUp && ctx.Err() == nil {
+			// The acks of the tasks that finish meanwhile go with the
+			// next read (see awaitSlot).
+			if late == nil {
+				late = time.NewTimer(w.ahead.wait())
 			}
-			// A fetch ahead, or of several streams, can return more tasks
-			// than free slots: start the first at once, and each extra one
-			// when a running task frees its slot; those still waiting when
-			// a short while has passed (slow or stuck tasks) go back to
-			// the fronts of their lanes, for any worker to take.
-			started := i < n || w.take(1) == 1
-			if !started && !gaveUp && ctx.Err() == nil {
-				// The acks of the tasks that finish meanwhile go with the
-				// next read (see reused).
-				if late == nil {
-					late = time.NewTimer(w.ahead.wait())
-				}
-				started = w.acquireBefore(ctx, late.C)
-				if !started && ctx.Err() == nil {
-					gaveUp = true
-					w.ahead.noteHandBack()
-				}
+			started = w.acquireBefore(ctx, late.C)
+			if !started && ctx.Err() == nil {
+				gaveUp = true
+				w.ahead.noteHandBack()
 			}
-			reused = reused || started && i >= n
-			if !started || ctx.Err() != nil {
-				if started {
-					w.release(1)
-				}
-				back = append(back, d)
-				continue
-			}
-			select {
-			case w.work <- d:
-			case <-ctx.Done():
+		}
+		reused = reused || started && i >= n
+		if !started || ctx.Err() != nil {
+			if started {
 				w.release(1)
-				back = append(back, d)
 			}
+			back = append(back, d)
+			continue
 		}
-		// Each goes to the front of its lane, and a lane that was idle to
-		// the head of the ring: last first, so that they keep their order.
-		for _, d := range slices.Backward(back) {
-			w.settle(d, nil, "requeue", "")
-			w.observe(nil, d, nil, Settlement{Action: "requeue"})
-			w.done(d, false)
-		}
-		if late != nil {
-			late.Stop()
+		select {
+		case w.work <- d:
+		case <-ctx.Done():
+			w.release(1)
+			back = append(back, d)
 		}
 	}
+	// Each goes to the front of its lane, and a lane that was idle to the
+	// head of the ring: last first, so that they keep their order.
+	for _, d := range slices.Backward(back) {
+		w.settle(d, nil, "requeue", "")
+		w.observe(nil, d, nil, Settlement{Action: "requeue"})
+		w.done(d, false)
+	}
+	if late != nil {
+		late.Stop()
+	}
+	return reused
 }
 
 // acquire takes a slot, waiting for one; it gives up when ctx is cancelled
