@@ -35,43 +35,54 @@ local base = ARGV[1]
 local lim = base .. 'lim'
 local limited = redis.call('EXISTS', lim) == 1
 local paused = redis.call('EXISTS', base .. 'pt') == 1
-local order, byLane = {}, {}
+local order, norder, byLane = {}, 0, {}
 -- Whether a task has limits of its own, by ":<task>": a batch asks once
 -- per task, not once per element.
 local own = {}
+-- The lane of each route key met: a batch's elements mostly share a few,
+-- and splitting a key costs Lua more than a table lookup.
+local laneOf = {}
 for i = 2, #ARGV, 2 do
-	local key, lane = ARGV[i], ARGV[i]
-	if key ~= '-' then
-		local c = string.find(key, ':', 1, true)
-		if c then
-			local has = false
-			if limited then
-				local f = string.sub(key, c)
-				has = own[f]
-				if has == nil then
-					has = redis.call('HEXISTS', lim, f) == 1
-					own[f] = has
+	local key = ARGV[i]
+	local lane = laneOf[key]
+	if not lane then
+		lane = key
+		if key ~= '-' then
+			local c = string.find(key, ':', 1, true)
+			if c then
+				local has = false
+				if limited then
+					local f = string.sub(key, c)
+					has = own[f]
+					if has == nil then
+						has = redis.call('HEXISTS', lim, f) == 1
+						own[f] = has
+					end
 				end
+				if not has then lane = string.sub(key, 1, c - 1) end
 			end
-			if not has then lane = string.sub(key, 1, c - 1) end
 		end
+		laneOf[key] = lane
 	end
 	local l = byLane[lane]
 	if not l then
-		l = {}
+		l = {n = 0}
 		byLane[lane] = l
-		order[#order + 1] = lane
+		norder = norder + 1
+		order[norder] = lane
 	end
-	l[#l + 1] = ARGV[i + 1]
+	local n = l.n + 1
+	l.n, l[n] = n, ARGV[i + 1]
 end
 local woke = false
-for _, lane in ipairs(order) do
+for oi = 1, norder do
+	local lane = order[oi]
 	local l = byLane[lane]
 	local n = 0
-	for j = 1, #l, 500 do
-		n = redis.call('RPUSH', base .. 'l:' .. lane, unpack(l, j, math.min(j + 499, #l)))
+	for j = 1, l.n, 500 do
+		n = redis.call('RPUSH', base .. 'l:' .. lane, unpack(l, j, math.min(j + 499, l.n)))
 	end
-	if n == #l then
+	if n == l.n then
 		local t = lane
 		local c = string.find(lane, ':', 1, true)
 		if c then t = string.sub(lane, 1, c - 1) end
@@ -86,7 +97,7 @@ end
 if woke and redis.call('LLEN', base .. 'k') == 0 then
 	redis.call('RPUSH', base .. 'k', '1')
 end
-return #order
+return norder
 `)
 
 // forwardScript moves due delayed tasks to the tails of their lanes. A
@@ -341,7 +352,8 @@ while got < want and steps < want + 100 do
 			local elems = redis.call('LPOP', lk, take == 1 and '1' or take)
 			local added = 0
 			if elems then
-				for _, elem in ipairs(elems) do
+				for ei = 1, #elems do
+					local elem = elems[ei]
 					if #elem > maxPayload then
 						local head = string.sub(elem, 1, 300)
 						local id = string.match(head, '"id":"([^"]+)"') or ('oversize-' .. ms() .. '-' .. steps)
