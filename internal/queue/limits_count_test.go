@@ -40,14 +40,7 @@ func TestLimitsCounts(t *testing.T) {
 	const lane = "a:t.c"
 	count := func() string {
 		t.Helper()
-		n, err := rdb.HGet(ctx, k.base+"run", lane).Result()
-		if err == redis.Nil {
-			return "absent"
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
+		return laneCount(t, rdb, k, lane)
 	}
 
 	big := `{"pad":"` + strings.Repeat("x", 300) + `"}`
@@ -134,14 +127,7 @@ func TestLimitsCountsEarlierLayout(t *testing.T) {
 	}
 	count := func() string {
 		t.Helper()
-		n, err := rdb.HGet(ctx, k.base+"run", lane).Result()
-		if err == redis.Nil {
-			return "absent"
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
+		return laneCount(t, rdb, k, lane)
 	}
 
 	// This worker reads the first; a dead one the second.
@@ -177,4 +163,18 @@ func TestLimitsCountsEarlierLayout(t *testing.T) {
 	if n, err := rdb.LLen(ctx, k.lane(lane)).Result(); err != nil || n != 1 {
 		t.Errorf("lane %q holds %d tasks (%v), want the reclaimed one", lane, n, err)
 	}
+}
+
+// laneCount returns the running count of lane in k's partition, "absent"
+// if it has none.
+func laneCount(t *testing.T, rdb *redis.Client, k keys, lane string) string {
+	t.Helper()
+	n, err := rdb.HGet(t.Context(), k.base+"run", lane).Result()
+	if err == redis.Nil {
+		return "absent"
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -46,14 +46,9 @@ func PrivateRedis(t testing.TB) *redis.Client {
 // measures.
 func RedisCPU(t testing.TB, rdb *redis.Client) time.Duration {
 	t.Helper()
-	info, err := rdb.Info(t.Context(), "cpu").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var total float64
-	for _, line := range strings.Split(info, "\n") {
-		name, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (name == "used_cpu_user" || name == "used_cpu_sys") {
+	for name, v := range redisInfo(t, rdb, "cpu") {
+		if name == "used_cpu_user" || name == "used_cpu_sys" {
 			f, _ := strconv.ParseFloat(v, 64)
 			total += f
 		}
@@ -67,14 +62,9 @@ func RedisCPU(t testing.TB, rdb *redis.Client) time.Duration {
 // after what a benchmark measures; it varies less on a busy machine.
 func RedisScriptTime(t testing.TB, rdb *redis.Client) time.Duration {
 	t.Helper()
-	info, err := rdb.Info(t.Context(), "commandstats").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var usec int64
-	for _, line := range strings.Split(info, "\n") {
-		name, stats, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if !ok || (name != "cmdstat_eval" && name != "cmdstat_evalsha") {
+	for name, stats := range redisInfo(t, rdb, "commandstats") {
+		if name != "cmdstat_eval" && name != "cmdstat_evalsha" {
 			continue
 		}
 		for _, kv := range strings.Split(stats, ",") {
@@ -85,4 +75,20 @@ func RedisScriptTime(t testing.TB, rdb *redis.Client) time.Duration {
 		}
 	}
 	return time.Duration(usec) * time.Microsecond
+}
+
+// redisInfo returns the name: value lines of a section of rdb's INFO.
+func redisInfo(t testing.TB, rdb *redis.Client, section string) map[string]string {
+	t.Helper()
+	info, err := rdb.Info(t.Context(), section).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := make(map[string]string)
+	for _, line := range strings.Split(info, "\n") {
+		if name, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
+			lines[name] = v
+		}
+	}
+	return lines
 }
