@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/tenantgen/tenantgen/internal/testenv"
 )
@@ -183,33 +180,16 @@ func BenchmarkFetch(b *testing.B) {
 				b.Fatal(err)
 			}
 			fillLanes(b, c, "bench.noop", tenants)
-			before := scriptUsec(b, rdb)
+			before := testenv.RedisScriptTime(b, rdb)
 			b.ResetTimer()
 			got, _ := drainPart(b, w, p, 64)
 			b.StopTimer()
 			if got != b.N {
 				b.Fatalf("fetched %d tasks, want %d", got, b.N)
 			}
-			b.ReportMetric(float64(scriptUsec(b, rdb)-before)*1000/float64(b.N), "redis-ns/task")
+			b.ReportMetric(float64(testenv.RedisScriptTime(b, rdb)-before)/float64(b.N), "redis-ns/task")
 		})
 	}
-}
-
-// scriptUsec returns the µs that rdb spent running scripts by SHA.
-func scriptUsec(b *testing.B, rdb *redis.Client) int64 {
-	b.Helper()
-	info, err := rdb.Info(b.Context(), "commandstats").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\n") {
-		if rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:"); ok {
-			_, usec, _ := strings.Cut(rest, "usec=")
-			n, _ := strconv.ParseInt(usec[:strings.IndexByte(usec, ',')], 10, 64)
-			return n
-		}
-	}
-	return 0
 }
 
 // fillLanes enqueues b.N tasks named task, spread round-robin over the
