@@ -114,10 +114,8 @@ const group = "w"
 const (
 	fieldEnvelope   = "e" // the encoded envelope
 	fieldInterrupts = "i" // how many workers died running this attempt
-	fieldCap        = "k" // the lane whose concurrency cap the task counts against
-	// Entries of earlier layouts: the lane and, when it counted, "1" in c.
-	fieldLane    = "l"
-	fieldCounted = "c"
+	fieldLane       = "l" // the lane the task came from; absent in entries of the old layout
+	fieldCounted    = "c" // "1": the task counts against its lane's concurrency cap
 )
 
 // Keys of the Inspector's indexes and counters (docs/queue.md).

@@ -92,11 +92,12 @@ func TestLimitsCounts(t *testing.T) {
 	}
 }
 
-// TestLimitsCountsEarlierLayout: entries that a worker of an earlier
-// version added to the stream, which carry their lane in l and "1" in c,
-// count down when a worker of this version acknowledges them, and when it
-// reclaims them from a dead one, as the entries of this layout do.
-func TestLimitsCountsEarlierLayout(t *testing.T) {
+// TestLimitsCountsOthersEntries: counted entries that another worker's
+// fetch added to the stream (here by hand, as every version writes them:
+// the lane in l, "1" in c) count down when this worker acknowledges them,
+// and when it reclaims them from a dead worker. In a rolling upgrade the
+// other worker may run an earlier version.
+func TestLimitsCountsOthersEntries(t *testing.T) {
 	t.Parallel()
 	rdb := testenv.Redis(t)
 	cfg := testConfig(t, rdb)
@@ -111,7 +112,7 @@ func TestLimitsCountsEarlierLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	const lane = "a:t.c"
-	// As an earlier worker's fetch left them: two entries counted.
+	// As another worker's fetch left them: two entries counted.
 	for range 2 {
 		e := env("t.c", "a", "default", "{}")
 		data, err := e.encode()

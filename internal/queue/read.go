@@ -162,15 +162,11 @@ func (w *Worker) deliveries(list []*delivery, p *part, res []redis.XStream) []*d
 			d := &all[i]
 			d.queue, d.p, d.entry = p.queue, p, m.ID
 			d.data, _ = m.Values[fieldEnvelope].(string)
-			if lane, ok := m.Values[fieldCap].(string); ok {
-				d.lane, d.counted = lane, true
-			} else {
-				d.lane, _ = m.Values[fieldLane].(string)
-				d.counted = m.Values[fieldCounted] == "1"
-			}
+			d.lane, _ = m.Values[fieldLane].(string)
 			if v, ok := m.Values[fieldInterrupts].(string); ok {
 				d.interrupts, _ = strconv.Atoi(v)
 			}
+			d.counted = m.Values[fieldCounted] == "1"
 			list = append(list, d)
 		}
 	}

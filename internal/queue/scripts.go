@@ -205,9 +205,8 @@ for i = 9, #ARGV do
 			local k = f[j]
 			if k == 'e' then env = f[j+1]
 			elseif k == 'i' then intr = tonumber(f[j+1]) or 0
-			elseif k == 'k' then lane, counted = f[j+1], true
-			elseif k == 'l' then lane = lane or f[j+1]
-			elseif k == 'c' then counted = counted or f[j+1] == '1' end
+			elseif k == 'l' then lane = f[j+1]
+			elseif k == 'c' then counted = f[j+1] == '1' end
 		end
 		if env then
 			lane = lane or routeEnvelope(base, env)

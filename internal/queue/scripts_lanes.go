@@ -129,11 +129,10 @@ return {#due, next[2] or false}
 // fetchScript moves up to n tasks from the lanes of the ring to the stream,
 // each lane in turn, for the consumer's XREADGROUP that follows it in the
 // same pipeline. Each task becomes a stream entry with fields e, i when
-// interrupted, and, when it counts against its lane's cap, k its lane
-// (earlier layouts: l, the lane, and c, "1"), so that the consumer group's
-// pending list tracks it exactly as before. (The lane of an uncounted
-// entry is not stored: nothing needs it but a hand-back, which routes the
-// task again, to the same lane.)
+// interrupted, and, when it counts against its lane's cap, l its lane and
+// c "1", so that the consumer group's pending list tracks it exactly as
+// before. (The lane of an uncounted entry is not stored: nothing needs it
+// but a hand-back, which routes the task again, to the same lane.)
 // The read is not part of the script because Lua would copy every entry
 // into a table and back, which costs more than the rest of the fetch; so a
 // read may take entries that another worker's fetch added, and that worker
@@ -368,11 +367,15 @@ while got < want and steps < want + 100 do
 						end
 						-- Only a counted entry needs its lane, to count it
 						-- down; others are routed again if handed back.
+						-- (One field could say both, but a worker of an
+						-- earlier version, reading the stream beside this
+						-- one in a rolling upgrade, would never count the
+						-- entry down.)
 						if cap > 0 then
 							if intr then
-								redis.call('XADD', s, '*', 'e', env, 'k', lane, 'i', intr)
+								redis.call('XADD', s, '*', 'e', env, 'l', lane, 'i', intr, 'c', '1')
 							else
-								redis.call('XADD', s, '*', 'e', env, 'k', lane)
+								redis.call('XADD', s, '*', 'e', env, 'l', lane, 'c', '1')
 							end
 						elseif intr then
 							redis.call('XADD', s, '*', 'e', env, 'i', intr)
