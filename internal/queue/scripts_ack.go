@@ -7,9 +7,8 @@ import "github.com/redis/go-redis/v9"
 // deletes the entries of stream s that args lists from index from on, as
 // countedAcks lays them out, and ends their counts: one HINCRBY per lane,
 // with the decrement the worker computed, and one HDEL for the lanes at
-// zero (uncount), so that an idle lane costs no memory. Lanes parked at their cap go
-// back to the ring. It must come before anything else in the script
-// touches the counts: the lanes it deletes are deleted at its end.
+// zero (uncount), so that an idle lane costs no memory. Lanes parked at
+// their cap go back to the ring.
 //
 // Lua spends more converting numbers to strings, and growing tables with
 // #t + 1, than on most commands, so the common path does neither: the

@@ -278,7 +278,10 @@ while got < want and steps < want + 100 do
 		end
 		steps = steps + 1
 		local public = lane == '-'
-		local colon = not public and string.find(lane, ':', 1, true)
+		-- Where the task starts in the lane, for the tenant and the limits
+		-- record; a queue with neither pauses nor limits does not look.
+		local colon
+		if (paused or limited) and not public then colon = string.find(lane, ':', 1, true) end
 		local weight, cap, every, tat, count = 1, 0, 0, 0, 0
 		local l, park, score, take, credit, rounds
 		local started = false -- the rated lane's next start is written already
