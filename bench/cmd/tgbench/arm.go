@@ -79,6 +79,9 @@ type arm struct {
 	// Slow arms are slow by design: they run settings.SlowN tasks per
 	// phase at most.
 	Slow bool
+	// NoNoop skips the noop workload (the arm differs from another only
+	// where tenants' tasks run).
+	NoNoop bool
 	// NoFanout skips the fanout workload.
 	NoFanout bool
 	// NoTenant skips the tenant workload (set while an arm cannot run it).
@@ -97,7 +100,7 @@ type arm struct {
 	Worker func(ctx context.Context, e env) error
 }
 
-var arms = []*arm{tenantgenArm, asynqArm, riverTunedArm, riverDefaultArm}
+var arms = []*arm{tenantgenArm, asynqArm, riverTunedArm, riverDefaultArm, tenantgenCappedArm}
 
 func armByName(name string) (*arm, error) {
 	for _, a := range arms {

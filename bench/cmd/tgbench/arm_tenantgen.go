@@ -18,7 +18,30 @@ var tenantgenArm = &arm{
 	Label:    "this repository, through the stubs generated in bench/tasks: Concurrency 16; batches with App.EnqueueMany",
 	Fairness: "nothing of its own: every task goes to the default queue with its tenant (`runtime.WithTenant`), as in the other workloads, and the runtime decides the order",
 	Enqueuer: tenantgenEnqueuer,
-	Worker:   tenantgenWorker,
+	Worker:   func(ctx context.Context, e env) error { return tenantgenWorker(ctx, e, nil) },
+}
+
+// tenantgenCap is the concurrency cap of tenantgenCappedArm: as many as the
+// worker's handlers, so that it never holds a tenant back and what the arm
+// measures is the price of counting.
+const tenantgenCap = 16
+
+// tenantgenCappedArm is tenantgenArm with a concurrency cap per tenant in
+// the default queue: issue 12's "a per-tenant cap must cost under 10% of
+// throughput", on the tenant workload's real tasks. The noop workload's
+// tasks are public, which a tenant's limits do not cover, and the other
+// workloads would repeat tenantgen's, so it runs the tenant workload alone.
+var tenantgenCappedArm = &arm{
+	Name:       "tenantgen-capped",
+	Label:      "tenantgen with a concurrency cap of 16 per tenant (`Config.TenantLimits`), which 16 handlers never reach: the price of counting every task across processes",
+	NoNoop:     true,
+	NoFanout:   true,
+	NoFairness: true,
+	NoTx:       true,
+	Enqueuer:   tenantgenEnqueuer,
+	Worker: func(ctx context.Context, e env) error {
+		return tenantgenWorker(ctx, e, map[string]runtime.Limits{"default": {Concurrency: tenantgenCap}})
+	},
 }
 
 type tgEnq struct {
@@ -125,17 +148,20 @@ func (q *tgEnq) Queued(ctx context.Context) (int, error) {
 
 func (q *tgEnq) Close() { q.app.Close() }
 
-func tenantgenWorker(ctx context.Context, e env) error {
+// tenantgenWorker runs the tenantgen worker, with limits as its
+// Config.TenantLimits.
+func tenantgenWorker(ctx context.Context, e env, limits map[string]runtime.Limits) error {
 	reg := runtime.NewRegistry()
 	if err := tasks.RegisterTasks(reg); err != nil {
 		return err
 	}
 	cfg := runtime.Config{
-		RedisURL:    e.Redis,
-		Prefix:      tenantgenPrefix,
-		Registry:    reg,
-		Concurrency: e.Concurrency,
-		Logger:      warnLogger(),
+		RedisURL:     e.Redis,
+		Prefix:       tenantgenPrefix,
+		Registry:     reg,
+		Concurrency:  e.Concurrency,
+		TenantLimits: limits,
+		Logger:       warnLogger(),
 	}
 	tgConfigureDB(&cfg, e)
 	if e.Workload == "txenqueue" {

@@ -213,7 +213,7 @@ var workloadNames = []string{"noop", "tenant", "fanout", "fairness", "txenqueue"
 
 // skip tells whether arm a does not run workload wl.
 func skip(a *arm, wl string) bool {
-	return (wl == "fanout" && a.NoFanout) || (wl == "tenant" && a.NoTenant) || (wl == "fairness" && a.NoFairness) || (wl == "txenqueue" && a.NoTx)
+	return (wl == "noop" && a.NoNoop) || (wl == "fanout" && a.NoFanout) || (wl == "tenant" && a.NoTenant) || (wl == "fairness" && a.NoFairness) || (wl == "txenqueue" && a.NoTx)
 }
 
 func reportMain(args []string) error {

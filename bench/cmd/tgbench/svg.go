@@ -9,10 +9,11 @@ import (
 
 // armColors colours the arms in the chart.
 var armColors = map[string]string{
-	"tenantgen":     "#2b6cb0",
-	"asynq":         "#dd6b20",
-	"river-tuned":   "#38a169",
-	"river-default": "#9ae6b4",
+	"tenantgen":        "#2b6cb0",
+	"asynq":            "#dd6b20",
+	"river-tuned":      "#38a169",
+	"river-default":    "#9ae6b4",
+	"tenantgen-capped": "#90cdf4",
 }
 
 // svg draws the throughput medians as groups of horizontal bars, one
