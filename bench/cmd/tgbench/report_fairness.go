@@ -65,6 +65,9 @@ func (rep *report) fairnessSection() string {
 		if err != nil {
 			continue
 		}
+		if name == capped {
+			continue // a variant of tenantgen for the tenant workload
+		}
 		if a.NoFairness {
 			p("- **%s**: skipped (see Method).\n", a.Name)
 			continue
