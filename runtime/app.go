@@ -35,6 +35,8 @@ type App struct {
 	enqueue EnqueueFunc // Config.EnqueueMiddleware around enqueueRedis
 
 	outbox outbox.Table // of transactional enqueues, in the shared schema
+
+	paths tenantdb.SearchPaths // every task's search_path, around SharedSchema
 }
 
 // Open checks cfg, connects to Redis and returns an App.
@@ -43,7 +45,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, rdb: cfg.Redis, outbox: outbox.NewTable(cfg.SharedSchema)}
+	a := &App{cfg: cfg, rdb: cfg.Redis, outbox: outbox.NewTable(cfg.SharedSchema), paths: tenantdb.NewSearchPaths(cfg.SharedSchema)}
 	if a.rdb == nil {
 		a.rdb, a.ownRDB = newRedisClient(cfg), true
 	}

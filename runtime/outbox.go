@@ -70,7 +70,7 @@ const maxOutboxBatch = 10_000
 
 // check reports the invalid fields of c, which has its defaults set, in
 // Config c.
-func (o OutboxConfig) check(c Config) []error {
+func (o OutboxConfig) check(c *Config) []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("Outbox: "+format, args...)) }
 	if o.DB != "" && !c.hasDB(o.DB) {

@@ -119,7 +119,7 @@ func NewScheduler(app *App, cfg SchedulerConfig) (*Scheduler, error) {
 	if app.cfg.Registry == nil {
 		return nil, errors.New("tenantgen: NewScheduler needs Config.Registry: register the tasks to schedule")
 	}
-	entries, errs := checkSchedule(cfg, app.cfg)
+	entries, errs := checkSchedule(cfg, &app.cfg)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("tenantgen: invalid schedule: %w", err)
 	}
@@ -160,7 +160,7 @@ func NewScheduler(app *App, cfg SchedulerConfig) (*Scheduler, error) {
 // whether it has a tenant store), and returns its entries, from Go and
 // from cron specs. Config.validate runs it before connecting; NewScheduler
 // runs it again for a SchedulerConfig of its own.
-func checkSchedule(cfg SchedulerConfig, app Config) ([]*schedule.Entry, []error) {
+func checkSchedule(cfg SchedulerConfig, app *Config) ([]*schedule.Entry, []error) {
 	reg, hasStore := app.Registry, app.hasStore()
 	var errs []error
 	switch {

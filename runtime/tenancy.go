@@ -86,7 +86,7 @@ func (a *App) Tenancy(next Handler) Handler {
 		s := newScope(tenant, tenantdb.NewScope(tenantdb.ScopeConfig{
 			Task:      job.Name,
 			Declared:  a.cfg.dbsOf(job.Spec),
-			Path:      tenantdb.SearchPath(schema, a.cfg.SharedSchema),
+			Path:      a.paths.For(schema),
 			PerTask:   a.cfg.DBMode == DBTransaction,
 			Pools:     a.dbs.All,
 			ExecModes: a.dbs.ExecModes,

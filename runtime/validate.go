@@ -13,7 +13,7 @@ import (
 )
 
 // validate reports every invalid field of c, which has its defaults set.
-func (c Config) validate() error {
+func (c *Config) validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if err := names.CheckDB(c.TenantsDB); err != nil {
@@ -159,14 +159,14 @@ const maxPartitions = 64
 
 // needStore says how to give an App of c a tenant store, for the errors
 // of what needs one.
-func (c Config) needStore() string {
+func (c *Config) needStore() string {
 	return fmt.Sprintf("configure the tenants database %q (Config.TenantsDB) in Config.Databases or Config.Pools, or set Config.Tenants", c.TenantsDB)
 }
 
 // checkTaskDBs reports the registered tasks that declare a database that
 // is not configured. validate runs it at Open, and Run again, for tasks
 // registered after Open.
-func (c Config) checkTaskDBs() []error {
+func (c *Config) checkTaskDBs() []error {
 	if c.Registry == nil {
 		return nil
 	}
@@ -183,10 +183,10 @@ func (c Config) checkTaskDBs() []error {
 }
 
 // hasStore reports whether an App opened from c has a tenant store.
-func (c Config) hasStore() bool { return c.Tenants != nil || c.hasDB(c.TenantsDB) }
+func (c *Config) hasStore() bool { return c.Tenants != nil || c.hasDB(c.TenantsDB) }
 
 // dbsOf returns the databases switched for a task with settings spec.
-func (c Config) dbsOf(spec TaskSpec) []string {
+func (c *Config) dbsOf(spec TaskSpec) []string {
 	if len(spec.DBs) > 0 {
 		return spec.DBs
 	}
@@ -195,7 +195,7 @@ func (c Config) dbsOf(spec TaskSpec) []string {
 
 // scheduled reports whether Run runs a scheduler: Schedule has entries or
 // tables, or a registered task has a cron spec.
-func (c Config) scheduled() bool {
+func (c *Config) scheduled() bool {
 	if len(c.Schedule.Entries) > 0 || c.Schedule.Tables {
 		return true
 	}
@@ -211,7 +211,7 @@ func (c Config) scheduled() bool {
 }
 
 // hasDB reports whether alias names a configured database.
-func (c Config) hasDB(alias string) bool {
+func (c *Config) hasDB(alias string) bool {
 	_, inURLs := c.Databases[alias]
 	_, inPools := c.Pools[alias]
 	return inURLs || inPools
