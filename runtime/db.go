@@ -40,8 +40,10 @@ func (m DBMode) String() string {
 	return fmt.Sprintf("DBMode(%d)", int(m))
 }
 
-// scope is what a running task knows of its tenant and databases.
+// scope is what a running task knows of its App, tenant and databases:
+// one context value for all of them.
 type scope struct {
+	app    *App
 	tenant *Tenant // nil for a public task
 	dbs    tenantdb.Scope
 	// handles wraps each database of dbs, in declared order, so that DB
@@ -50,8 +52,8 @@ type scope struct {
 }
 
 // newScope returns the scope of a task of tenant with the databases dbs.
-func newScope(tenant *Tenant, dbs tenantdb.Scope) *scope {
-	s := &scope{tenant: tenant, dbs: dbs, handles: make([]TenantDB, dbs.Len())}
+func newScope(app *App, tenant *Tenant, dbs tenantdb.Scope) *scope {
+	s := &scope{app: app, tenant: tenant, dbs: dbs, handles: make([]TenantDB, dbs.Len())}
 	for i := range s.handles {
 		s.handles[i].db = s.dbs.DB(i)
 	}

@@ -83,7 +83,7 @@ func (a *App) Tenancy(next Handler) Handler {
 			schema = tenant.Schema
 			ctx = WithTenant(ctx, tenant.ID)
 		}
-		s := newScope(tenant, tenantdb.NewScope(tenantdb.ScopeConfig{
+		s := newScope(a, tenant, tenantdb.NewScope(tenantdb.ScopeConfig{
 			Task:      job.Name,
 			Declared:  a.cfg.dbsOf(job.Spec),
 			Path:      a.paths.For(schema),
@@ -91,7 +91,7 @@ func (a *App) Tenancy(next Handler) Handler {
 			Pools:     a.dbs.All,
 			ExecModes: a.dbs.ExecModes,
 		}))
-		ctx = context.WithValue(context.WithValue(ctx, scopeKey{}, s), appKey{}, a)
+		ctx = context.WithValue(ctx, scopeKey{}, s)
 		ok := false
 		defer func() {
 			// Runs on panic too: the transaction of DBTransaction rolls
@@ -106,14 +106,15 @@ func (a *App) Tenancy(next Handler) Handler {
 	})
 }
 
-type appKey struct{}
-
 // AppFrom returns the App whose worker runs the task with ctx, so that a
 // task can enqueue through it, e.g. with EnqueueEachTenant. It reports false
 // outside tasks.
 func AppFrom(ctx context.Context) (*App, bool) {
-	a, ok := ctx.Value(appKey{}).(*App)
-	return a, ok
+	s := scopeFrom(ctx)
+	if s == nil {
+		return nil, false
+	}
+	return s.app, true
 }
 
 // Tenant returns the tenant with the given ID, through the worker's cache
